@@ -1,0 +1,1 @@
+"""The `keras-recipes` command line."""

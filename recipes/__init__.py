@@ -1,0 +1,3 @@
+"""Model, optimizer, data and ensemble recipes."""
+
+__all__ = []

@@ -1,0 +1,58 @@
+"""Argument checks shared by the public entry points (Keras-style messages)."""
+
+import numbers
+
+
+def check_rate(name, value, *, allow_list=False):
+    """Checks a rate in [0, 1) and returns it as a float."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(
+            f"Invalid value for argument `{name}`: expected a float in [0, 1). "
+            f"Received: {name}={value!r}"
+        )
+    if not 0.0 <= float(value) < 1.0:
+        raise ValueError(
+            f"Invalid value for argument `{name}`: expected a float in [0, 1). "
+            f"Received: {name}={value!r}"
+        )
+    return float(value)
+
+
+def check_non_negative(name, value):
+    """Checks a number >= 0 and returns it as a float."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value < 0:
+        raise ValueError(
+            f"Invalid value for argument `{name}`: expected a number >= 0. "
+            f"Received: {name}={value!r}"
+        )
+    return float(value)
+
+
+def check_positive(name, value):
+    """Checks a number > 0 and returns it as a float."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
+        raise ValueError(
+            f"Invalid value for argument `{name}`: expected a number > 0. "
+            f"Received: {name}={value!r}"
+        )
+    return float(value)
+
+
+def check_positive_int(name, value):
+    """Checks an integer >= 1 and returns it."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(
+            f"Invalid value for argument `{name}`: expected an integer >= 1. "
+            f"Received: {name}={value!r}"
+        )
+    return int(value)
+
+
+def check_choice(name, value, choices):
+    """Checks that `value` is one of `choices` (listed in the message)."""
+    if value not in choices:
+        raise ValueError(
+            f"Invalid value for argument `{name}`: expected one of "
+            f"{sorted(choices)}. Received: {name}={value!r}"
+        )
+    return value
