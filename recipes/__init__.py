@@ -1,3 +1,5 @@
 """Model, optimizer, data and ensemble recipes."""
 
-__all__ = []
+from keras_recipes.recipes.radam import RAdam
+
+__all__ = ["RAdam"]
