@@ -1,12 +1,13 @@
-"""Rectified Adam (RAdam): Adam whose adaptive step is switched on only once its variance is tractable."""
+"""Rectified Adam (RAdam): Adam whose adaptive step waits until its variance is tractable."""
 
 import keras
 from keras import ops
 
 from keras_recipes.recipes._validation import check_non_negative, check_rate
 
-# Algorithm 2 of Liu et al. (2019) turns the adaptive step on when rho_t > 4: below that the variance of
-# the adaptive learning rate is infinite or undefined. (PyTorch and the authors' code use 5 instead.)
+# Algorithm 2 of Liu et al. (2019) turns the adaptive step on when rho_t > 4: below that the
+# variance of the adaptive learning rate is infinite or undefined. (PyTorch's RAdam and the authors'
+# code use 5 instead, which delays the first adaptive step by one step at beta_2=0.999.)
 TRACTABLE_RHO = 4.0
 
 
