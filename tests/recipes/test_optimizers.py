@@ -13,6 +13,13 @@ EXPECTED_CLASSES = {
 }
 
 
+def test_radam_by_name():
+    from keras_recipes.recipes import RAdam
+
+    optimizer = make_optimizer("radam", 0.01, beta_2=0.99)
+    assert type(optimizer) is RAdam and optimizer.beta_2 == 0.99
+
+
 @pytest.mark.parametrize("name", sorted(EXPECTED_CLASSES))
 def test_names_map_to_keras_classes(name):
     optimizer = make_optimizer(name, 0.01)
@@ -51,8 +58,6 @@ def test_every_name_in_the_table_trains_a_tiny_model():
     x = rng.normal(size=(64, 3)).astype("float32")
     y = x @ np.array([1.0, -1.0, 2.0], "float32")
     for name in OPTIMIZERS:
-        if name == "radam":
-            continue  # RAdam has its own tests.
         learning_rate = 1.0 if name == "adadelta" else 0.05
         model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
         model.compile(make_optimizer(name, learning_rate), "mse")
