@@ -123,7 +123,7 @@ def test_trains_inside_a_model_and_is_skipped_by_predict(digits, tmp_path):
     model = keras.Sequential([keras.Input((8, 8, 1)), augment, head])
     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
     images_train, images_test = (x.reshape(-1, 8, 8, 1) for x in (x_train, x_test))
-    model.fit(images_train, y_train, epochs=15, batch_size=32, verbose=0)
+    model.fit(images_train, y_train, epochs=8, batch_size=32, verbose=0)
     assert model.evaluate(images_test, y_test, verbose=0)[1] >= 0.85
     np.testing.assert_allclose(model.predict(images_test, verbose=0),
                                head.predict(images_test, verbose=0), atol=1e-6)
@@ -135,20 +135,20 @@ def test_trains_inside_a_model_and_is_skipped_by_predict(digits, tmp_path):
     )
 
 
-@pytest.mark.parametrize(
-    "arguments, message",
-    [
-        ({"flip": "diagonal"}, "Received: flip='diagonal'"),
-        ({"crop": 1.0}, "Received: crop=1.0"),
-        ({"rotation": -0.1}, "Received: rotation=-0.1"),
-        ({"translation": 1.5}, "Received: translation=1.5"),
-        ({"brightness": 1.5}, "Received: brightness=1.5"),
-        ({"hue": -0.2}, "Received: hue=-0.2"),
-        ({"cutout": 2}, "Received: cutout=2"),
-        ({"value_range": (1, 0)}, "Received: value_range=\\(1, 0\\)"),
-        ({"seed": "a"}, "Received: seed='a'"),
-    ],
-)
-def test_bad_arguments_are_errors(arguments, message):
-    with pytest.raises(ValueError, match=message):
-        image_augmentation(**arguments)
+BAD_ARGUMENTS = [
+    ({"flip": "diagonal"}, "Received: flip='diagonal'"),
+    ({"crop": 1.0}, "Received: crop=1.0"),
+    ({"rotation": -0.1}, "Received: rotation=-0.1"),
+    ({"translation": 1.5}, "Received: translation=1.5"),
+    ({"brightness": 1.5}, "Received: brightness=1.5"),
+    ({"hue": -0.2}, "Received: hue=-0.2"),
+    ({"cutout": 2}, "Received: cutout=2"),
+    ({"value_range": (1, 0)}, "Received: value_range=\\(1, 0\\)"),
+    ({"seed": "a"}, "Received: seed='a'"),
+]
+
+
+def test_bad_arguments_are_errors():
+    for arguments, message in BAD_ARGUMENTS:
+        with pytest.raises(ValueError, match=message):
+            image_augmentation(**arguments)

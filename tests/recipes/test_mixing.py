@@ -92,11 +92,11 @@ def test_training_on_mixed_batches_classifies_the_original_images(digits, recipe
         keras.layers.Dense(10, activation="softmax"),
     ])
     model.compile("adam", "categorical_crossentropy", metrics=["accuracy"])
-    model.fit(recipe(train, num_classes=10, seed=0), epochs=15, verbose=0)
+    model.fit(recipe(train, num_classes=10, seed=0), epochs=8, verbose=0)
     # Evaluated on the original (unmixed) test images.
     test_labels = keras.utils.to_categorical(y_test, 10)
     assert model.evaluate(x_test.reshape(-1, 8, 8, 1), test_labels,
-                          verbose=0)[1] >= 0.9
+                          verbose=0)[1] >= 0.85
 
 
 def _dataset(images_shape=(4, 8, 8, 1), labels=None):
@@ -104,26 +104,31 @@ def _dataset(images_shape=(4, 8, 8, 1), labels=None):
     return tf.data.Dataset.from_tensors((np.zeros(images_shape, "float32"), labels))
 
 
-@pytest.mark.parametrize("recipe", [mixup, cutmix])
-@pytest.mark.parametrize(
-    "dataset, kwargs, message",
-    [
-        (np.zeros((4, 8, 8, 1)), {}, "Expected a `tf.data.Dataset` of"),
-        (tf.data.Dataset.from_tensors(np.zeros((4, 8, 8, 1))), {},
-         "Expected a `tf.data.Dataset` of"),
-        (_dataset((8, 8, 1)), {"num_classes": 4}, "call `dataset.batch"),
-        (_dataset(), {}, "Integer labels need `num_classes`"),
-        (_dataset(), {"num_classes": 0}, "Received: num_classes=0"),
-        (_dataset(labels=np.zeros(4, "float32")), {}, "one-hot labels of shape"),
-        (_dataset(), {"num_classes": 4, "seed": 1.5}, "Received: seed=1.5"),
-        (_dataset(), {"num_classes": 4, "alpha": 0}, "Received: alpha=0"),
-    ],
-)
-def test_bad_input_is_an_error(recipe, dataset, kwargs, message):
-    with pytest.raises(ValueError, match=message):
-        recipe(dataset, **kwargs)
+def test_a_dataset_that_is_not_batched_images_and_labels_is_an_error():
+    for recipe in (mixup, cutmix):
+        with pytest.raises(ValueError, match="Expected a `tf.data.Dataset` of"):
+            recipe(np.zeros((4, 8, 8, 1)))
+        with pytest.raises(ValueError, match="Expected a `tf.data.Dataset` of"):
+            recipe(tf.data.Dataset.from_tensors(np.zeros((4, 8, 8, 1))))
+        with pytest.raises(ValueError, match="call `dataset.batch"):
+            recipe(_dataset((8, 8, 1)), num_classes=4)
 
 
-def test_cutmix_alpha_above_one_is_an_error():
+def test_labels_that_cannot_be_one_hot_are_an_error():
+    for recipe in (mixup, cutmix):
+        with pytest.raises(ValueError, match="Integer labels need `num_classes`"):
+            recipe(_dataset())
+        with pytest.raises(ValueError, match="Received: num_classes=0"):
+            recipe(_dataset(), num_classes=0)
+        with pytest.raises(ValueError, match="one-hot labels of shape"):
+            recipe(_dataset(labels=np.zeros(4, "float32")))
+
+
+def test_bad_alpha_or_seed_is_an_error():
+    for recipe in (mixup, cutmix):
+        with pytest.raises(ValueError, match="Received: alpha=0"):
+            recipe(_dataset(), alpha=0, num_classes=4)
+        with pytest.raises(ValueError, match="Received: seed=1.5"):
+            recipe(_dataset(), seed=1.5, num_classes=4)
     with pytest.raises(ValueError, match="Received: alpha=2"):
         cutmix(_dataset(), alpha=2, num_classes=4)

@@ -171,10 +171,10 @@ def test_more_components_than_features_is_an_error(correlated):
         PCAWhitening(n_components=7).adapt(correlated)
 
 
-@pytest.mark.parametrize("value", [0, 1.0, 1.5, -2, True, "all"])
-def test_bad_n_components_is_an_error(value):
-    with pytest.raises(ValueError, match="Received: n_components="):
-        PCAWhitening(n_components=value)
+def test_bad_n_components_is_an_error():
+    for value in (0, 1.0, 1.5, -2, True, "all"):
+        with pytest.raises(ValueError, match=f"Received: n_components={value!r}"):
+            PCAWhitening(n_components=value)
 
 
 def test_bad_mode_is_an_error():
