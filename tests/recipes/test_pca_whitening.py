@@ -121,6 +121,20 @@ def test_streaming_dataset_equals_the_array_path(correlated):
             )
 
 
+def test_streaming_covariance_survives_a_large_offset():
+    # Without shifting by a first-batch mean, sums of squares of values near
+    # 1e7 (about 3e17 over the data) would swamp variances of 0.01.
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(3000, 3)) * np.array([1.0, 0.5, 0.1]) + 1e7
+    dataset = tf.data.Dataset.from_tensor_slices(x).batch(256)
+    expected = np.sort(np.linalg.eigvalsh(np.cov(x, rowvar=False)))[::-1]
+    for data in (x, dataset):
+        layer = _adapted(data, mode="pca")
+        np.testing.assert_allclose(
+            keras.ops.convert_to_numpy(layer.eigenvalues), expected, rtol=1e-4
+        )
+
+
 def test_steps_reads_only_that_many_batches_of_a_repeated_dataset(correlated):
     dataset = tf.data.Dataset.from_tensor_slices(correlated).batch(1000)
     layer = PCAWhitening(mode="pca")
