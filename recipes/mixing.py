@@ -167,8 +167,10 @@ def _check_dataset(dataset, num_classes):
 
 
 def _check_labels(labels, num_classes):
+    shape = labels.shape
+    class_ids = shape.rank == 1 or (shape.rank == 2 and shape[-1] in (1, None))
     if labels.dtype.is_integer:
-        if num_classes is None or labels.shape.rank not in (1, 2):
+        if num_classes is None or not class_ids:
             raise ValueError(
                 "Integer labels need `num_classes` to be one-hot encoded and "
                 "a shape of (batch,) or (batch, 1). Received: "
@@ -179,4 +181,9 @@ def _check_labels(labels, num_classes):
         raise ValueError(
             "Expected one-hot labels of shape (batch, classes), or integer "
             f"class ids with `num_classes`. Received: labels.shape={labels.shape}"
+        )
+    elif num_classes is not None and labels.shape[-1] not in (None, num_classes):
+        raise ValueError(
+            "One-hot labels must have `num_classes` columns. Received: "
+            f"num_classes={num_classes!r}, labels.shape={labels.shape}"
         )

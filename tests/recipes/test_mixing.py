@@ -118,10 +118,14 @@ def test_labels_that_cannot_be_one_hot_are_an_error():
     for recipe in (mixup, cutmix):
         with pytest.raises(ValueError, match="Integer labels need `num_classes`"):
             recipe(_dataset())
+        with pytest.raises(ValueError, match="Integer labels need `num_classes`"):
+            recipe(_dataset(labels=np.zeros((4, 2), "int64")), num_classes=2)
         with pytest.raises(ValueError, match="Received: num_classes=0"):
             recipe(_dataset(), num_classes=0)
         with pytest.raises(ValueError, match="one-hot labels of shape"):
             recipe(_dataset(labels=np.zeros(4, "float32")))
+        with pytest.raises(ValueError, match="must have `num_classes` columns"):
+            recipe(_dataset(labels=np.eye(4, dtype="float32")), num_classes=3)
 
 
 def test_bad_alpha_or_seed_is_an_error():
