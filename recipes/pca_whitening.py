@@ -154,6 +154,11 @@ class PCAWhitening(keras.layers.Layer):
     @property
     def explained_variance_ratio(self):
         """NumPy array: each kept axis's share of the total variance."""
+        if not self._is_adapted:
+            raise ValueError(
+                "PCAWhitening has no explained variance before `adapt(data)`. "
+                f"Received: a layer that was not adapted (name={self.name!r})"
+            )
         values = keras.ops.convert_to_numpy(self.eigenvalues)
         total = values.sum()
         kept = self.eigenvectors.shape[1]

@@ -173,6 +173,8 @@ def test_a_layer_built_in_a_model_can_be_adapted_afterwards(correlated):
 def test_calling_before_adapt_is_an_error(correlated):
     with pytest.raises(ValueError, match="must be adapted before it is called"):
         PCAWhitening()(correlated)
+    with pytest.raises(ValueError, match="no explained variance before"):
+        PCAWhitening().explained_variance_ratio
 
 
 def test_fractional_components_in_a_model_before_adapt_is_an_error():
