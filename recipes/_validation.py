@@ -56,3 +56,29 @@ def check_choice(name, value, choices):
             f"{sorted(choices)}. Received: {name}={value!r}"
         )
     return value
+
+
+def check_unit_interval(name, value):
+    """Checks a number in the closed interval [0, 1] and returns it as a float."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not 0.0 <= value <= 1.0
+    ):
+        raise ValueError(
+            f"Invalid value for argument `{name}`: expected a number in "
+            f"[0, 1]. Received: {name}={value!r}"
+        )
+    return float(value)
+
+
+def check_seed(value):
+    """Checks a random seed: an integer or None."""
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, numbers.Integral)
+    ):
+        raise ValueError(
+            "Invalid value for argument `seed`: expected an integer or None. "
+            f"Received: seed={value!r}"
+        )
+    return value
