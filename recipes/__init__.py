@@ -1,5 +1,6 @@
 """Model, optimizer, data and ensemble recipes."""
 
+from keras_recipes.recipes.dense_block import dense_block, kernel_regularizer
 from keras_recipes.recipes.dropconnect import DropConnect
 from keras_recipes.recipes.ensembles import (
     COMBINATION_METHODS,
@@ -7,6 +8,9 @@ from keras_recipes.recipes.ensembles import (
     ensemble,
     train_ensemble,
 )
+from keras_recipes.recipes.initializers import INITIALIZER_FOR_ACTIVATION, initializer_for
+from keras_recipes.recipes.mlp import classifier, mlp, regressor
+from keras_recipes.recipes.optimizers import OPTIMIZERS, make_optimizer
 from keras_recipes.recipes.radam import RAdam
 from keras_recipes.recipes.snapshot_ensembles import (
     SnapshotEnsemble,
@@ -18,10 +22,19 @@ __all__ = [
     "COMBINATION_METHODS",
     "DropConnect",
     "EnsembleAverage",
+    "INITIALIZER_FOR_ACTIVATION",
+    "OPTIMIZERS",
     "RAdam",
     "SnapshotEnsemble",
+    "classifier",
     "cyclic_cosine_learning_rate",
+    "dense_block",
     "ensemble",
+    "initializer_for",
+    "kernel_regularizer",
+    "make_optimizer",
+    "mlp",
+    "regressor",
     "train_ensemble",
     "with_weight_averaging",
 ]
