@@ -66,16 +66,16 @@ def test_masking_noise_zeroes_the_given_fraction_without_rescaling():
 
 def test_masking_denoiser_restores_masked_digits_better_than_a_plain_autoencoder(digits):
     x_train, x_test, _, _ = digits
-    mask = np.random.default_rng(0).random(x_test.shape) >= 0.3
+    mask = np.random.default_rng(0).random(x_test.shape) >= 0.5
     errors = {}
     for name, model in [
         ("plain", autoencoder((64,), [32, 16])),
-        ("denoising", denoising_autoencoder((64,), [32, 16], noise="masking", noise_level=0.3)),
+        ("denoising", denoising_autoencoder((64,), [32, 16], noise="masking", noise_level=0.5)),
     ]:
         model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="mse")
-        model.fit(x_train, x_train, epochs=12, batch_size=32, verbose=0)
+        model.fit(x_train, x_train, epochs=10, batch_size=64, verbose=0)
         errors[name] = _mse(model.predict(x_test * mask, verbose=0), x_test)
-    assert errors["denoising"] < 0.9 * errors["plain"]
+    assert errors["denoising"] < 0.92 * errors["plain"]
 
 
 def test_save_and_load(tmp_path):

@@ -1,7 +1,12 @@
 import numpy as np
 import pytest
 
-from keras_recipes.recipes import greedy_pretrain, mlp, stacked_autoencoder, train_stacked_autoencoder
+from keras_recipes.recipes import (
+    greedy_pretrain,
+    mlp,
+    stacked_autoencoder,
+    train_stacked_autoencoder,
+)
 
 
 def test_stacked_autoencoder_layout():
@@ -20,7 +25,7 @@ def test_pretrain_then_fine_tune_on_digits(digits):
     model = stacked_autoencoder((64,), [48, 24], classes=10)
     untrained = [layer.get_weights()[0] for layer in model.layers[1:3]]
     pretraining, history = train_stacked_autoencoder(
-        model, x_train, y_train, pretrain_epochs=5, epochs=10, learning_rate=3e-3
+        model, x_train, y_train, pretrain_epochs=4, epochs=8, batch_size=64, learning_rate=5e-3
     )
     # Reconstruction error falls in each stage.
     assert list(pretraining.columns) == ["stage", "units", "epoch", "loss"]
@@ -50,8 +55,8 @@ def test_pretraining_trains_the_model_encoders_in_place(digits):
 def test_denoising_pretraining_reduces_reconstruction_error(digits):
     x_train = digits[0][:400]
     model = stacked_autoencoder((64,), [32, 16], classes=10)
-    pretraining = greedy_pretrain(model, x_train, epochs=4, noise="masking", noise_level=0.3,
-                                  learning_rate=3e-3)
+    pretraining = greedy_pretrain(model, x_train, epochs=3, batch_size=64, noise="masking",
+                                  noise_level=0.3, learning_rate=5e-3)
     for _, stage in pretraining.groupby("stage"):
         assert stage["loss"].iloc[-1] < stage["loss"].iloc[0]
 
