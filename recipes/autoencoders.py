@@ -14,7 +14,7 @@ from keras import ops
 
 from keras_recipes.recipes._validation import check_choice, check_positive, check_rate
 from keras_recipes.recipes.dense_block import dense_block
-from keras_recipes.recipes.initializers import initializer_for
+from keras_recipes.recipes.initializers import INITIALIZER_FOR_ACTIVATION, initializer_for
 from keras_recipes.recipes.mlp import _as_shape, _as_units
 
 
@@ -115,9 +115,9 @@ def autoencoder(
             `[32, 16]`; the last entry is the code size.
         activation: Activation of the hidden and code layers. Defaults to
             `"relu"`.
-        output_activation: Activation of the reconstruction: `"sigmoid"`
-            for inputs in [0, 1], `"linear"` for unbounded inputs. Defaults to
-            `"sigmoid"`.
+        output_activation: Activation of the reconstruction, a name from
+            `INITIALIZER_FOR_ACTIVATION`: `"sigmoid"` for inputs in [0, 1],
+            `"linear"` for unbounded inputs. Defaults to `"sigmoid"`.
         noise: `None`, or a kind from `NOISE_KINDS` to corrupt the input in
             training (see `denoising_autoencoder`). Defaults to `None`.
         noise_level: Gaussian stddev (> 0) or masked fraction (in [0, 1)).
@@ -142,6 +142,7 @@ def autoencoder(
     (None, 8)
     """
     shape, units = _as_shape(input_shape), _as_units(hidden_units)
+    check_choice("output_activation", output_activation, INITIALIZER_FOR_ACTIVATION)
     if noise is not None:
         check_choice("noise", noise, NOISE_KINDS)
     size = math.prod(shape)

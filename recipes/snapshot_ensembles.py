@@ -59,7 +59,8 @@ class SnapshotEnsemble(keras.callbacks.Callback):
     each snapshot sits at the end of a cycle, where the learning rate is near
     zero, in a different local minimum: the members of a "Snapshot Ensemble"
     (Huang et al., 2017) at the cost of one run. Snapshots are held in memory
-    as NumPy arrays; the model itself is never changed.
+    as NumPy arrays; the model itself is never changed. Each `fit` starts a
+    new list, so one instance can be reused across runs.
 
     Args:
         every: Keep the weights after every `every` completed epochs.

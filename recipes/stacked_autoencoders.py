@@ -13,7 +13,7 @@ import pandas as pd
 from keras_recipes.recipes._validation import check_choice, check_positive_int
 from keras_recipes.recipes.autoencoders import NOISE_KINDS, _corruption
 from keras_recipes.recipes.dense_block import dense_block
-from keras_recipes.recipes.initializers import initializer_for
+from keras_recipes.recipes.initializers import INITIALIZER_FOR_ACTIVATION, initializer_for
 from keras_recipes.recipes.mlp import _as_shape, _as_units
 from keras_recipes.recipes.optimizers import make_optimizer
 
@@ -63,7 +63,10 @@ def stacked_autoencoder(input_shape, hidden_units, classes, *, activation="relu"
 
 
 def _stage_encoders(model):
-    encoders = [layer for layer in model.layers if layer.name.startswith("encoder_")]
+    encoders = [
+        layer for layer in model.layers
+        if layer.name.startswith("encoder_") and layer.name.rpartition("_")[2].isdigit()
+    ]
     if not encoders:
         raise ValueError(
             "Expected a model built by `stacked_autoencoder`, with nested models named "
@@ -125,6 +128,7 @@ def greedy_pretrain(model, x, *, epochs=10, batch_size=32, noise=None, noise_lev
     epochs = check_positive_int("epochs", epochs)
     if noise is not None:
         check_choice("noise", noise, NOISE_KINDS)
+    check_choice("output_activation", output_activation, INITIALIZER_FOR_ACTIVATION)
     codes = np.reshape(np.asarray(x, dtype="float32"), (len(x), -1))
     rows = []
     for stage, encoder in enumerate(_stage_encoders(model), start=1):

@@ -72,5 +72,9 @@ def test_bad_arguments(digits):
         greedy_pretrain(model, x_train, noise="salt")
     with pytest.raises(ValueError, match="Received: epochs=0"):
         greedy_pretrain(model, x_train, epochs=0)
+    with pytest.raises(ValueError, match="Received: output_activation='cosine'"):
+        greedy_pretrain(model, x_train, output_activation="cosine")
+    with pytest.raises(ValueError, match="Received: noise_level=-1"):
+        greedy_pretrain(model, x_train, noise="gaussian", noise_level=-1)
     with pytest.raises(ValueError, match="Received: epochs=0"):
         train_stacked_autoencoder(model, x_train, np.zeros(32), epochs=0)
