@@ -1,0 +1,198 @@
+"""Model ensembles: one Keras model that combines its members' predictions.
+
+The lecture's variants (seed 003, "Model Ensembles"): same model with different initializations is
+`train_ensemble(build_fn, n, x, y)` here; checkpoints of one run and a running average of the
+parameters are in `snapshot_ensembles.py`.
+"""
+
+import keras
+from keras import ops
+
+from keras_recipes.recipes._validation import check_choice, check_positive_int
+
+# Probabilities below this are clipped before the log in the geometric mean.
+_LOG_FLOOR = 1e-7
+
+
+def _mean(stacked):
+    return ops.mean(stacked, axis=0)
+
+
+def _geometric(stacked):
+    log_mean = ops.mean(ops.log(ops.maximum(stacked, _LOG_FLOOR)), axis=0)
+    probabilities = ops.exp(log_mean - ops.max(log_mean, axis=-1, keepdims=True))
+    return probabilities / ops.sum(probabilities, axis=-1, keepdims=True)
+
+
+def _vote(stacked):
+    votes = ops.one_hot(ops.argmax(stacked, axis=-1), ops.shape(stacked)[-1])
+    return ops.mean(votes, axis=0)
+
+
+# How members' predictions (stacked on a new first axis) become the ensemble's prediction.
+COMBINATION_METHODS = {
+    "mean": _mean,  # arithmetic mean: probabilities, logits or regression outputs
+    "geometric": _geometric,  # renormalized geometric mean of class probabilities
+    "vote": _vote,  # share of members voting for each class (ties go to the lowest index)
+}
+
+
+@keras.saving.register_keras_serializable(package="keras_recipes")
+class EnsembleAverage(keras.layers.Layer):
+    """Combines a list of same-shaped predictions into one.
+
+    Args:
+        method: One of `COMBINATION_METHODS`: `"mean"`, `"geometric"` (class
+            probabilities on the last axis) or `"vote"` (majority vote; the
+            output is each class's share of the votes). Defaults to `"mean"`.
+        **kwargs: Base layer keyword arguments, such as `name`.
+
+    Raises:
+        ValueError: if `method` is unknown.
+
+    Example:
+
+    >>> import numpy as np
+    >>> combined = EnsembleAverage()([np.array([[0.2, 0.8]]), np.array([[0.6, 0.4]])])
+    >>> keras.ops.convert_to_numpy(combined).round(2).tolist()
+    [[0.4, 0.6]]
+    """
+
+    def __init__(self, method="mean", **kwargs):
+        super().__init__(**kwargs)
+        self.method = check_choice("method", method, COMBINATION_METHODS)
+
+    def call(self, inputs):
+        stacked = ops.stack([ops.cast(x, self.compute_dtype) for x in inputs], axis=0)
+        return COMBINATION_METHODS[self.method](stacked)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self):
+        return {**super().get_config(), "method": self.method}
+
+
+def ensemble(models, method="mean", name="ensemble"):
+    """Builds one model whose prediction combines the predictions of `models`.
+
+    The members are nested in a single functional model, so the ensemble
+    trains, evaluates, predicts and saves as one `.keras` file. Members are
+    wrapped as `member_0`, `member_1`, ... so that models with equal names
+    (e.g. loaded from files) can be combined.
+
+    Args:
+        models: A non-empty list of built single-output Keras models with the
+            same inputs and output shape (functional or Sequential models).
+        method: How to combine, one of `COMBINATION_METHODS`. Defaults to
+            `"mean"`.
+        name: The ensemble model's name. Defaults to `"ensemble"`.
+
+    Returns:
+        A `keras.Model` (not compiled).
+
+    Raises:
+        ValueError: if `models` is empty, a member has no known inputs or more
+            than one output, output shapes differ, or `method` is unknown.
+
+    Example:
+
+    >>> members = [keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+    ...            for _ in range(3)]
+    >>> ensemble(members).output.shape
+    (None, 3)
+    """
+    check_choice("method", method, COMBINATION_METHODS)
+    models = list(models) if models is not None else []
+    if not models:
+        raise ValueError(
+            "Invalid value for argument `models`: expected a non-empty list of Keras models. "
+            f"Received: models={models!r}"
+        )
+    inputs = _shared_inputs(models[0])
+    outputs = [_wrap(model, i)(_unwrap_single(inputs)) for i, model in enumerate(models)]
+    shapes = [tuple(output.shape) for output in outputs]
+    if len(set(shapes)) > 1:
+        raise ValueError(
+            "All ensemble members must have the same output shape. "
+            f"Received: output shapes={shapes}"
+        )
+    combined = EnsembleAverage(method, name="combine")(outputs)
+    return keras.Model(_unwrap_single(inputs), combined, name=name)
+
+
+def _shared_inputs(model):
+    """Fresh symbolic inputs shaped like `model`'s."""
+    if not getattr(model, "inputs", None):
+        raise ValueError(
+            "Ensemble members must be built functional or Sequential models with known "
+            f"inputs. Received: models[0]={model!r}"
+        )
+    return [keras.Input(shape=x.shape[1:], dtype=x.dtype) for x in model.inputs]
+
+
+def _wrap(model, index):
+    """`model` nested under the unique name `member_<index>`."""
+    if not isinstance(model, keras.Model) or len(getattr(model, "outputs", None) or []) != 1:
+        raise ValueError(
+            "Ensemble members must be built Keras models with exactly one output. "
+            f"Received: models[{index}]={model!r}"
+        )
+    inputs = _unwrap_single(_shared_inputs(model))
+    return keras.Model(inputs, model(inputs), name=f"member_{index}")
+
+
+def _unwrap_single(inputs):
+    # A one-element list would make Keras warn on every call with a plain array.
+    return inputs[0] if len(inputs) == 1 else inputs
+
+
+def train_ensemble(build_fn, n, x, y=None, seeds=None, **fit_kwargs):
+    """Trains `n` copies of the same model from different random initializations.
+
+    Before each member is built, `keras.utils.set_random_seed(seed)` sets the
+    global seeds (Python, NumPy, backend), so members differ in their initial
+    weights and in the order `fit` shuffles the data, and the whole run is
+    reproducible.
+
+    Args:
+        build_fn: A callable with no arguments returning a new compiled model.
+        n: Number of members, an integer >= 1.
+        x: Training inputs, passed to `model.fit`.
+        y: Training targets, passed to `model.fit`. Defaults to `None`.
+        seeds: `n` integer seeds, one per member. Defaults to `None`, meaning
+            `0, 1, ..., n - 1`.
+        **fit_kwargs: Further arguments for `model.fit` (`epochs`, `verbose`, ...).
+
+    Returns:
+        The list of `n` trained models; combine them with `ensemble(...)`.
+
+    Raises:
+        ValueError: if `n` is not a positive integer or `seeds` does not hold
+            `n` seeds.
+
+    Example:
+
+    >>> import numpy as np
+    >>> def build():
+    ...     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    ...     model.compile(optimizer="adam", loss="mse")
+    ...     return model
+    >>> members = train_ensemble(build, 2, np.ones((8, 4)), np.ones((8, 1)), verbose=0)
+    >>> len(members)
+    2
+    """
+    n = check_positive_int("n", n)
+    seeds = list(range(n)) if seeds is None else list(seeds)
+    if len(seeds) != n:
+        raise ValueError(
+            f"Invalid value for argument `seeds`: expected {n} seeds, one per member. "
+            f"Received: seeds={seeds!r}"
+        )
+    members = []
+    for seed in seeds:
+        keras.utils.set_random_seed(int(seed))
+        model = build_fn()
+        model.fit(x, y, **fit_kwargs)
+        members.append(model)
+    return members

@@ -1,0 +1,193 @@
+"""Stacked (denoising) autoencoders: greedy layer-wise pretraining, then fine-tuning (seed 004).
+
+Seed 004's steps: train autoencoder 1 on the inputs; train autoencoder 2 on autoencoder 1's
+codes; repeat; stack the trained encoders, add a softmax output layer and fine-tune the whole
+network with labels. With corruption at each stage this is a stacked denoising autoencoder
+(Vincent et al., 2010).
+"""
+
+import keras
+import numpy as np
+import pandas as pd
+
+from keras_recipes.recipes._validation import check_choice, check_positive_int
+from keras_recipes.recipes.autoencoders import NOISE_KINDS, _corruption
+from keras_recipes.recipes.dense_block import dense_block
+from keras_recipes.recipes.initializers import INITIALIZER_FOR_ACTIVATION, initializer_for
+from keras_recipes.recipes.mlp import _as_shape, _as_units
+from keras_recipes.recipes.optimizers import make_optimizer
+
+
+def stacked_autoencoder(input_shape, hidden_units, classes, *, activation="relu",
+                        name="stacked_autoencoder", **block_kwargs):
+    """Builds the classifier of a stacked autoencoder: encoders `encoder_1..k` and a head.
+
+    Each hidden layer is its own nested model `encoder_<i>` (one
+    `dense_block`), so `greedy_pretrain` can train it as the encoder of a
+    one-layer autoencoder and the trained weights are already in place.
+
+    Args:
+        input_shape: Shape of one example, e.g. `(64,)`.
+        hidden_units: Units of the stacked encoders, e.g. `[48, 24]`.
+        classes: Number of classes: a softmax output (a sigmoid unit for 1).
+        activation: Activation of the encoders. Defaults to `"relu"`.
+        name: The model's name. Defaults to `"stacked_autoencoder"`.
+        **block_kwargs: Passed to every `dense_block` (`batch_norm`,
+            `dropout`, `l1`, `l2`, `kernel_initializer`).
+
+    Returns:
+        An uncompiled `keras.Model`.
+
+    Raises:
+        ValueError: for a bad shape, unit list, class count or activation.
+
+    Example:
+
+    >>> model = stacked_autoencoder((64,), [48, 24], classes=10)
+    >>> [layer.name for layer in model.layers[1:]]
+    ['encoder_1', 'encoder_2', 'output']
+    """
+    shape, units = _as_shape(input_shape), _as_units(hidden_units)
+    classes = check_positive_int("classes", classes)
+    inputs = keras.Input(shape=shape, name="inputs")
+    x = keras.layers.Flatten(name="flatten")(inputs) if len(shape) > 1 else inputs
+    for i, width in enumerate(units, start=1):
+        stage_inputs = keras.Input(shape=(x.shape[-1],))
+        stage = dense_block(stage_inputs, width, activation=activation, name=f"encode_{i}",
+                            **block_kwargs)
+        x = keras.Model(stage_inputs, stage, name=f"encoder_{i}")(x)
+    head = "softmax" if classes > 1 else "sigmoid"
+    outputs = keras.layers.Dense(classes, activation=head, kernel_initializer=initializer_for(head),
+                                 name="output")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def _stage_encoders(model):
+    encoders = [
+        layer for layer in model.layers
+        if layer.name.startswith("encoder_") and layer.name.rpartition("_")[2].isdigit()
+    ]
+    if not encoders:
+        raise ValueError(
+            "Expected a model built by `stacked_autoencoder`, with nested models named "
+            f"encoder_1, encoder_2, ... Received: model={model.name!r}"
+        )
+    return sorted(encoders, key=lambda layer: int(layer.name.rpartition("_")[2]))
+
+
+def _stage_autoencoder(encoder, noise, noise_level, output_activation):
+    """A one-hidden-layer autoencoder around `encoder` (shared, not copied)."""
+    inputs = keras.Input(shape=encoder.input_shape[1:])
+    x = inputs if noise is None else _corruption(noise, noise_level)(inputs)
+    size = encoder.input_shape[-1]
+    reconstruction = keras.layers.Dense(
+        size, activation=output_activation, kernel_initializer=initializer_for(output_activation)
+    )(encoder(x))
+    return keras.Model(inputs, reconstruction, name=f"{encoder.name}_autoencoder")
+
+
+def greedy_pretrain(model, x, *, epochs=10, batch_size=32, noise=None, noise_level=0.1,
+                    optimizer="adam", learning_rate=1e-3, output_activation="sigmoid", verbose=0):
+    """Pretrains a `stacked_autoencoder`'s encoders greedily, one layer at a time.
+
+    Stage `i` trains `encoder_<i>` with a fresh decoder layer to reconstruct
+    its own input: the data for stage 1, the codes of the already trained
+    encoders for later stages (computed once per stage). With `noise`, each
+    stage's input is corrupted in training (a stacked denoising
+    autoencoder). The model's encoders are trained in place; the output
+    layer is left for fine-tuning.
+
+    Args:
+        model: A model from `stacked_autoencoder`.
+        x: Training inputs, a NumPy array (labels are not used).
+        epochs: Epochs per stage. Defaults to `10`.
+        batch_size: Batch size. Defaults to `32`.
+        noise: `None` or a kind from `NOISE_KINDS`. Defaults to `None`.
+        noise_level: Gaussian stddev or masked fraction. Defaults to `0.1`.
+        optimizer: An optimizer name from `OPTIMIZERS` (a fresh one per
+            stage). Defaults to `"adam"`.
+        learning_rate: Learning rate of each stage. Defaults to `1e-3`.
+        output_activation: Stage 1's reconstruction activation (`"sigmoid"`
+            for inputs in [0, 1]); later stages reconstruct unbounded codes
+            with `"linear"`. Defaults to `"sigmoid"`.
+        verbose: Passed to `fit`. Defaults to `0`.
+
+    Returns:
+        A pandas DataFrame with one row per stage and epoch: `stage`,
+        `units`, `epoch` and the reconstruction `loss` (mean squared error).
+
+    Raises:
+        ValueError: if `model` has no `encoder_<i>` layers, or for a bad
+            `epochs`, `noise` or `noise_level`.
+
+    Example:
+
+    >>> model = stacked_autoencoder((64,), [32, 16], classes=10)
+    >>> history = greedy_pretrain(model, np.random.rand(64, 64), epochs=1)
+    """
+    epochs = check_positive_int("epochs", epochs)
+    if noise is not None:
+        check_choice("noise", noise, NOISE_KINDS)
+    check_choice("output_activation", output_activation, INITIALIZER_FOR_ACTIVATION)
+    codes = np.reshape(np.asarray(x, dtype="float32"), (len(x), -1))
+    rows = []
+    for stage, encoder in enumerate(_stage_encoders(model), start=1):
+        activation = output_activation if stage == 1 else "linear"
+        stage_model = _stage_autoencoder(encoder, noise, noise_level, activation)
+        stage_model.compile(optimizer=make_optimizer(optimizer, learning_rate), loss="mse")
+        losses = stage_model.fit(codes, codes, epochs=epochs, batch_size=batch_size,
+                                 verbose=verbose).history["loss"]
+        units = encoder.output_shape[-1]
+        rows += [(stage, units, epoch, loss) for epoch, loss in enumerate(losses, start=1)]
+        codes = encoder.predict(codes, batch_size=max(batch_size, 256), verbose=0)
+    return pd.DataFrame(rows, columns=["stage", "units", "epoch", "loss"])
+
+
+def train_stacked_autoencoder(model, x, y, *, pretrain_epochs=10, epochs=10, batch_size=32,
+                              noise=None, noise_level=0.1, optimizer="adam", learning_rate=1e-3,
+                              verbose=0, **fit_kwargs):
+    """Seed 004's whole recipe: greedy layer-wise pretraining, then supervised fine-tuning.
+
+    Runs `greedy_pretrain` on `x`, then compiles `model` (sparse categorical
+    cross-entropy for integer labels, or binary cross-entropy for one
+    sigmoid unit; accuracy) and fine-tunes every layer on `(x, y)`.
+
+    Args:
+        model: A model from `stacked_autoencoder`.
+        x: Training inputs, a NumPy array.
+        y: Integer class labels.
+        pretrain_epochs: Epochs per pretraining stage. Defaults to `10`.
+        epochs: Fine-tuning epochs. Defaults to `10`.
+        batch_size: Batch size of both phases. Defaults to `32`.
+        noise: `None` or a kind from `NOISE_KINDS`, for denoising
+            pretraining. Defaults to `None`.
+        noise_level: Gaussian stddev or masked fraction. Defaults to `0.1`.
+        optimizer: Optimizer name from `OPTIMIZERS`. Defaults to `"adam"`.
+        learning_rate: Learning rate of both phases. Defaults to `1e-3`.
+        verbose: Passed to `fit`. Defaults to `0`.
+        **fit_kwargs: Further arguments of the fine-tuning `fit`
+            (`validation_data`, `callbacks`, ...).
+
+    Returns:
+        `(pretraining, history)`: the DataFrame from `greedy_pretrain` and
+        the fine-tuning `History`.
+
+    Example:
+
+    >>> model = stacked_autoencoder((64,), [32], classes=2)
+    >>> pretraining, history = train_stacked_autoencoder(
+    ...     model, np.random.rand(64, 64), np.arange(64) % 2, pretrain_epochs=1, epochs=1)
+    """
+    epochs = check_positive_int("epochs", epochs)
+    pretraining = greedy_pretrain(
+        model, x, epochs=pretrain_epochs, batch_size=batch_size, noise=noise,
+        noise_level=noise_level, optimizer=optimizer, learning_rate=learning_rate, verbose=verbose,
+    )
+    binary = model.output_shape[-1] == 1
+    model.compile(
+        optimizer=make_optimizer(optimizer, learning_rate),
+        loss="binary_crossentropy" if binary else "sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    history = model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=verbose, **fit_kwargs)
+    return pretraining, history

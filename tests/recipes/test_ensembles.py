@@ -1,0 +1,125 @@
+import keras
+import numpy as np
+import pytest
+
+from keras_recipes.recipes import EnsembleAverage, ensemble, train_ensemble
+
+
+def _mlp():
+    model = keras.Sequential([
+        keras.Input((64,)),
+        keras.layers.Dense(32, activation="relu"),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+def _accuracy(model, x, y):
+    return float(np.mean(np.argmax(model.predict(x, verbose=0), axis=-1) == y))
+
+
+@pytest.fixture(scope="module")
+def members(digits):
+    x_train, _, y_train, _ = digits
+    return train_ensemble(_mlp, 4, x_train, y_train, epochs=3, batch_size=64, verbose=0)
+
+
+def test_train_ensemble_gives_differently_initialized_members(members):
+    assert len(members) == 4
+    first_kernels = [m.layers[0].get_weights()[0] for m in members]
+    assert not np.allclose(first_kernels[0], first_kernels[1])
+
+
+def test_train_ensemble_is_reproducible(digits):
+    x_train, _, y_train, _ = digits
+    x, y = x_train[:200], y_train[:200]
+    a = train_ensemble(_mlp, 1, x, y, seeds=[5], epochs=1, verbose=0)[0]
+    b = train_ensemble(_mlp, 1, x, y, seeds=[5], epochs=1, verbose=0)[0]
+    np.testing.assert_allclose(a.layers[0].get_weights()[0], b.layers[0].get_weights()[0])
+
+
+@pytest.mark.parametrize("method", ["mean", "geometric", "vote"])
+def test_ensemble_accuracy_is_at_least_the_members_mean(digits, members, method):
+    _, x_test, _, y_test = digits
+    model = ensemble(members, method=method)
+    member_accuracies = [_accuracy(m, x_test, y_test) for m in members]
+    ensemble_accuracy = _accuracy(model, x_test, y_test)
+    assert ensemble_accuracy >= np.mean(member_accuracies)
+    assert ensemble_accuracy > 0.85
+
+
+def test_combination_methods_match_numpy(members, digits):
+    x = digits[1][:20]
+    predictions = np.stack([m.predict(x, verbose=0) for m in members])
+    np.testing.assert_allclose(
+        ensemble(members).predict(x, verbose=0), predictions.mean(axis=0), rtol=1e-5
+    )
+    geometric = np.exp(np.log(predictions).mean(axis=0))
+    geometric /= geometric.sum(axis=-1, keepdims=True)
+    np.testing.assert_allclose(
+        ensemble(members, "geometric").predict(x, verbose=0), geometric, rtol=1e-4, atol=1e-6
+    )
+    votes = np.eye(10)[predictions.argmax(axis=-1)].mean(axis=0)
+    np.testing.assert_allclose(ensemble(members, "vote").predict(x, verbose=0), votes)
+
+
+def test_members_with_equal_names_and_save_load(tmp_path, digits):
+    x = digits[1][:16]
+    for file in ("one.keras", "two.keras"):
+        keras.Sequential(
+            [keras.Input((64,)), keras.layers.Dense(10, activation="softmax")], name="mlp"
+        ).save(tmp_path / file)
+    loaded = [keras.models.load_model(tmp_path / f) for f in ("one.keras", "two.keras")]
+    assert loaded[0].name == loaded[1].name == "mlp"
+    model = ensemble(loaded, method="geometric")
+    model.save(tmp_path / "ensemble.keras")
+    restored = keras.models.load_model(tmp_path / "ensemble.keras")
+    assert restored.get_layer("combine").method == "geometric"
+    np.testing.assert_allclose(restored.predict(x, verbose=0), model.predict(x, verbose=0),
+                               rtol=1e-6)
+
+
+def test_ensemble_can_be_compiled_and_evaluated(members, digits):
+    _, x_test, _, y_test = digits
+    model = ensemble(members)
+    model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    _, accuracy = model.evaluate(x_test, y_test, verbose=0)
+    assert accuracy == pytest.approx(_accuracy(model, x_test, y_test), abs=1e-6)
+
+
+def test_empty_model_list():
+    with pytest.raises(ValueError, match="non-empty list of Keras models. Received: models=\\[\\]"):
+        ensemble([])
+
+
+def test_members_with_different_output_shapes():
+    small = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+    large = keras.Sequential([keras.Input((4,)), keras.layers.Dense(5)])
+    with pytest.raises(ValueError, match="same output shape. Received: output shapes="):
+        ensemble([small, large])
+
+
+def test_bad_method():
+    member = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+    with pytest.raises(ValueError, match="Received: method='median'"):
+        ensemble([member], method="median")
+    with pytest.raises(ValueError, match="Received: method='max'"):
+        EnsembleAverage("max")
+
+
+def test_member_without_inputs_or_with_two_outputs():
+    with pytest.raises(ValueError, match="known inputs"):
+        ensemble([keras.layers.Dense(3)])
+    inputs = keras.Input((4,))
+    two_heads = keras.Model(inputs, [keras.layers.Dense(2)(inputs), keras.layers.Dense(2)(inputs)])
+    with pytest.raises(ValueError, match="exactly one output"):
+        ensemble([two_heads])
+
+
+def test_bad_n_and_seeds():
+    with pytest.raises(ValueError, match="Received: n=0"):
+        train_ensemble(_mlp, 0, None)
+    with pytest.raises(ValueError, match="expected 2 seeds"):
+        train_ensemble(_mlp, 2, None, seeds=[1])

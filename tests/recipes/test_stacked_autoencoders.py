@@ -1,0 +1,80 @@
+import numpy as np
+import pytest
+
+from keras_recipes.recipes import (
+    greedy_pretrain,
+    mlp,
+    stacked_autoencoder,
+    train_stacked_autoencoder,
+)
+
+
+def test_stacked_autoencoder_layout():
+    model = stacked_autoencoder((8, 8), [48, 24], classes=10)
+    names = [layer.name for layer in model.layers]
+    assert names == ["inputs", "flatten", "encoder_1", "encoder_2", "output"]
+    assert model.get_layer("encoder_2").output_shape == (None, 24)
+    assert model.get_layer("output").activation.__name__ == "softmax"
+    assert stacked_autoencoder((4,), [2], classes=1).get_layer("output").activation.__name__ == (
+        "sigmoid"
+    )
+
+
+def test_pretrain_then_fine_tune_on_digits(digits):
+    x_train, x_test, y_train, y_test = digits
+    model = stacked_autoencoder((64,), [48, 24], classes=10)
+    untrained = [layer.get_weights()[0] for layer in model.layers[1:3]]
+    pretraining, history = train_stacked_autoencoder(
+        model, x_train, y_train, pretrain_epochs=4, epochs=8, batch_size=64, learning_rate=5e-3
+    )
+    # Reconstruction error falls in each stage.
+    assert list(pretraining.columns) == ["stage", "units", "epoch", "loss"]
+    assert pretraining.groupby("stage")["units"].first().tolist() == [48, 24]
+    for _, stage in pretraining.groupby("stage"):
+        assert stage["loss"].iloc[-1] < 0.5 * stage["loss"].iloc[0]
+    assert not np.allclose(model.layers[1].get_weights()[0], untrained[0])
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    _, accuracy = model.evaluate(x_test, y_test, verbose=0)
+    assert accuracy >= 0.9
+
+
+def test_pretraining_trains_the_model_encoders_in_place(digits):
+    x_train = digits[0][:300]
+    model = stacked_autoencoder((64,), [16], classes=10)
+    head = model.get_layer("output").get_weights()[0].copy()
+    before = model.get_layer("encoder_1").get_weights()[0].copy()
+    greedy_pretrain(model, x_train, epochs=2)
+    encoder = model.get_layer("encoder_1")
+    assert not np.allclose(encoder.get_weights()[0], before)
+    np.testing.assert_array_equal(model.get_layer("output").get_weights()[0], head)
+    # The stacked model computes its head on exactly the pretrained encoder's codes.
+    expected = model.get_layer("output")(encoder(x_train)).numpy()
+    np.testing.assert_allclose(model.predict(x_train, verbose=0), expected, rtol=1e-5, atol=1e-7)
+
+
+def test_denoising_pretraining_reduces_reconstruction_error(digits):
+    x_train = digits[0][:400]
+    model = stacked_autoencoder((64,), [32, 16], classes=10)
+    pretraining = greedy_pretrain(model, x_train, epochs=3, batch_size=64, noise="masking",
+                                  noise_level=0.3, learning_rate=5e-3)
+    for _, stage in pretraining.groupby("stage"):
+        assert stage["loss"].iloc[-1] < stage["loss"].iloc[0]
+
+
+def test_bad_arguments(digits):
+    x_train = digits[0][:32]
+    with pytest.raises(ValueError, match="Received: classes=0"):
+        stacked_autoencoder((64,), [8], classes=0)
+    with pytest.raises(ValueError, match="Received: model='mlp'"):
+        greedy_pretrain(mlp((64,), [8], 10), x_train)
+    model = stacked_autoencoder((64,), [8], classes=10)
+    with pytest.raises(ValueError, match="Received: noise='salt'"):
+        greedy_pretrain(model, x_train, noise="salt")
+    with pytest.raises(ValueError, match="Received: epochs=0"):
+        greedy_pretrain(model, x_train, epochs=0)
+    with pytest.raises(ValueError, match="Received: output_activation='cosine'"):
+        greedy_pretrain(model, x_train, output_activation="cosine")
+    with pytest.raises(ValueError, match="Received: noise_level=-1"):
+        greedy_pretrain(model, x_train, noise="gaussian", noise_level=-1)
+    with pytest.raises(ValueError, match="Received: epochs=0"):
+        train_stacked_autoencoder(model, x_train, np.zeros(32), epochs=0)
