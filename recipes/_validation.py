@@ -82,3 +82,37 @@ def check_seed(value):
             f"Received: seed={value!r}"
         )
     return value
+
+
+def check_input_shape(input_shape):
+    """Checks the shape of one example (an int or a tuple of ints >= 1) and returns a tuple."""
+    shape = (input_shape,) if isinstance(input_shape, numbers.Integral) else input_shape
+    try:
+        shape = tuple(shape)
+    except TypeError:
+        shape = ()
+    if not shape or not all(
+        isinstance(d, numbers.Integral) and not isinstance(d, bool) and d >= 1 for d in shape
+    ):
+        raise ValueError(
+            "Invalid value for argument `input_shape`: expected a positive integer or a "
+            f"tuple of positive integers. Received: input_shape={input_shape!r}"
+        )
+    return shape
+
+
+def check_hidden_units(hidden_units):
+    """Checks a non-empty list of positive layer widths and returns it as a list of ints."""
+    units = [hidden_units] if isinstance(hidden_units, numbers.Integral) else hidden_units
+    if isinstance(units, (str, bytes)) or not hasattr(units, "__len__") or len(units) == 0:
+        raise ValueError(
+            "Invalid value for argument `hidden_units`: expected a non-empty list of "
+            f"positive integers. Received: hidden_units={hidden_units!r}"
+        )
+    for value in units:
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise ValueError(
+                "Invalid value for argument `hidden_units`: expected a non-empty list "
+                f"of positive integers. Received: hidden_units={hidden_units!r}"
+            )
+    return [int(u) for u in units]

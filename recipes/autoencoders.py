@@ -12,10 +12,15 @@ import math
 import keras
 from keras import ops
 
-from keras_recipes.recipes._validation import check_choice, check_positive, check_rate
+from keras_recipes.recipes._validation import (
+    check_choice,
+    check_hidden_units,
+    check_input_shape,
+    check_positive,
+    check_rate,
+)
 from keras_recipes.recipes.dense_block import dense_block
 from keras_recipes.recipes.initializers import INITIALIZER_FOR_ACTIVATION, initializer_for
-from keras_recipes.recipes.mlp import _as_shape, _as_units
 
 
 @keras.saving.register_keras_serializable(package="keras_recipes")
@@ -141,7 +146,7 @@ def autoencoder(
     >>> model.encoder.output.shape
     (None, 8)
     """
-    shape, units = _as_shape(input_shape), _as_units(hidden_units)
+    shape, units = check_input_shape(input_shape), check_hidden_units(hidden_units)
     check_choice("output_activation", output_activation, INITIALIZER_FOR_ACTIVATION)
     if noise is not None:
         check_choice("noise", noise, NOISE_KINDS)

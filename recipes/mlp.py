@@ -1,11 +1,15 @@
 """Multi-layer perceptrons stacked from `dense_block`, plain or compiled."""
 
-import numbers
-
 import keras
 
 from keras_recipes.recipes import _pitfalls
-from keras_recipes.recipes._validation import check_choice, check_positive_int, check_rate
+from keras_recipes.recipes._validation import (
+    check_choice,
+    check_hidden_units,
+    check_input_shape,
+    check_positive_int,
+    check_rate,
+)
 from keras_recipes.recipes.dense_block import dense_block, kernel_regularizer
 from keras_recipes.recipes.initializers import initializer_for, resolve_initializer
 from keras_recipes.recipes.optimizers import make_optimizer
@@ -15,38 +19,6 @@ OUTPUT_ACTIVATIONS = ("softmax", "sigmoid", "tanh", "linear", "relu")
 
 #: Where dropout goes: after every hidden layer, or once before the output.
 DROPOUT_PLACEMENTS = ("all", "last")
-
-
-def _as_shape(input_shape):
-    shape = (input_shape,) if isinstance(input_shape, numbers.Integral) else input_shape
-    try:
-        shape = tuple(shape)
-    except TypeError:
-        shape = ()
-    if not shape or not all(
-        isinstance(d, numbers.Integral) and not isinstance(d, bool) and d >= 1 for d in shape
-    ):
-        raise ValueError(
-            "Invalid value for argument `input_shape`: expected a positive integer or a "
-            f"tuple of positive integers. Received: input_shape={input_shape!r}"
-        )
-    return shape
-
-
-def _as_units(hidden_units):
-    units = [hidden_units] if isinstance(hidden_units, numbers.Integral) else hidden_units
-    if isinstance(units, (str, bytes)) or not hasattr(units, "__len__") or len(units) == 0:
-        raise ValueError(
-            "Invalid value for argument `hidden_units`: expected a non-empty list of "
-            f"positive integers. Received: hidden_units={hidden_units!r}"
-        )
-    for value in units:
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-            raise ValueError(
-                "Invalid value for argument `hidden_units`: expected a non-empty list "
-                f"of positive integers. Received: hidden_units={hidden_units!r}"
-            )
-    return [int(u) for u in units]
 
 
 def _as_rates(dropout, n_layers, placement):
@@ -123,8 +95,8 @@ def mlp(
 
     >>> model = mlp((64,), [64, 32], 10, batch_norm=True, dropout=0.2, l2=1e-4)
     """
-    shape = _as_shape(input_shape)
-    units = _as_units(hidden_units)
+    shape = check_input_shape(input_shape)
+    units = check_hidden_units(hidden_units)
     outputs = check_positive_int("outputs", outputs)
     initializer_for(activation)
     check_choice("dropout_placement", dropout_placement, DROPOUT_PLACEMENTS)

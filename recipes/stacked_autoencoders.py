@@ -10,11 +10,15 @@ import keras
 import numpy as np
 import pandas as pd
 
-from keras_recipes.recipes._validation import check_choice, check_positive_int
+from keras_recipes.recipes._validation import (
+    check_choice,
+    check_hidden_units,
+    check_input_shape,
+    check_positive_int,
+)
 from keras_recipes.recipes.autoencoders import NOISE_KINDS, _corruption
 from keras_recipes.recipes.dense_block import dense_block
 from keras_recipes.recipes.initializers import INITIALIZER_FOR_ACTIVATION, initializer_for
-from keras_recipes.recipes.mlp import _as_shape, _as_units
 from keras_recipes.recipes.optimizers import make_optimizer
 
 
@@ -47,7 +51,7 @@ def stacked_autoencoder(input_shape, hidden_units, classes, *, activation="relu"
     >>> [layer.name for layer in model.layers[1:]]
     ['encoder_1', 'encoder_2', 'output']
     """
-    shape, units = _as_shape(input_shape), _as_units(hidden_units)
+    shape, units = check_input_shape(input_shape), check_hidden_units(hidden_units)
     classes = check_positive_int("classes", classes)
     inputs = keras.Input(shape=shape, name="inputs")
     x = keras.layers.Flatten(name="flatten")(inputs) if len(shape) > 1 else inputs
