@@ -142,7 +142,9 @@ class Instrumentation:
         if self._layout is None:
             self._layout = Layout(
                 gradient_layers=[name for name, _ in self._gradient_layers],
-                captures=self._capture_labels(local.captures),
+                captures=_layers.call_labels(
+                    self._activation_layers, [index for index, _ in local.captures]
+                ),
                 bins=activations.bins if activations else 0,
                 has_gradients="gradients" in self._requests,
                 has_activations=activations is not None,
@@ -155,15 +157,6 @@ class Instrumentation:
         if self._layout.has_activations:
             parts.append(self._activation_part(local, old, activations))
         variable.assign(tf.concat(parts, axis=0))
-
-    def _capture_labels(self, captures):
-        calls, labels = {}, []
-        for index, _ in captures:
-            name, _, activation = self._activation_layers[index]
-            count = calls.get(index, 0)
-            calls[index] = count + 1
-            labels.append((name if count == 0 else f"{name}/call_{count}", activation))
-        return labels
 
     def _activation_part(self, local, old, request):
         layout = self._layout
