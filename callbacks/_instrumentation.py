@@ -52,10 +52,14 @@ class Instrumentation:
 
     def subscribe(self, kind, request, owner):
         if kind in self._owners and self._owners[kind] is not owner:
+            attached = self._owners[kind]
+            # `fit` will not call `on_train_end` after this error: undo now.
+            self._owners, self._requests = {}, {}
+            self._teardown()
             raise ValueError(
                 f"Only one {kind} monitor can watch a model at a time. "
                 f"Expected a single monitor of that kind. Received: {owner!r} "
-                f"while {self._owners[kind]!r} is attached."
+                f"while {attached!r} is attached."
             )
         self._requests[kind] = request
         self._owners[kind] = owner
@@ -64,11 +68,15 @@ class Instrumentation:
     def detach(self, owner):
         for kind in [k for k, o in self._owners.items() if o is owner]:
             del self._owners[kind], self._requests[kind]
-        self._patches.undo()
         if self._owners:
             self._install()
-            return
-        self.model.train_function = self._saved_train_function
+        else:
+            self._teardown()
+
+    def _teardown(self):
+        self._patches.undo()
+        if self._saved_train_function is not None:
+            self.model.train_function = self._saved_train_function
         if _CORES.get(id(self.model)) is self:
             del _CORES[id(self.model)]
 
