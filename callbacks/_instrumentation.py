@@ -63,7 +63,12 @@ class Instrumentation:
             )
         self._requests[kind] = request
         self._owners[kind] = owner
-        self._install()
+        try:
+            self._install()
+        except Exception:
+            self._owners, self._requests = {}, {}
+            self._teardown()
+            raise
 
     def detach(self, owner):
         for kind in [k for k, o in self._owners.items() if o is owner]:
