@@ -22,6 +22,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_recipes.callbacks import _gradients
 from keras_recipes.callbacks import _layers
 from keras_recipes.callbacks import _statistics
 from keras_recipes.callbacks._packing import Layout
@@ -95,11 +96,18 @@ class Instrumentation:
             _layers.activation_layers(model, activations.layers) if activations else []
         )
         gradients = self._requests.get("gradients")
-        # Subclassed models may build their weights only when the step is
-        # first traced: gradient layers are resolved there.
+        # Variables made while the step is traced make TF trace it twice, so
+        # they are made here when possible: gradient layers once the model is
+        # built (subclassed models may build only in the step), the packed
+        # vector with a free length unless XLA compiles the step.
         self._gradient_layers = None if gradients else []
+        if gradients and model.built and model.trainable_weights:
+            self._resolve_gradient_layers()
         self._layout = None
         self._variable = None
+        self._free_length = not model.jit_compile
+        if self._free_length:
+            self._variable = _make_variable(model, np.zeros(0, "float32"), shape=[None])
         self._counter = _make_variable(model, np.int64(0))
         self._host_step, self._last_poll = 0, None
         for index, (_, layer, _) in enumerate(self._activation_layers):
@@ -156,7 +164,12 @@ class Instrumentation:
                 has_activations=activations is not None,
             )
         variable = self._packed_variable()
-        old = variable.read_value()
+        old = variable.read_value
+        if self._free_length:
+            # Empty until the first step (always a logging step) fills it.
+            initial = tf.constant(self._layout.initial_vector())
+            old = lambda: tf.cond(tf.equal(local.step, 0), lambda: initial, variable.read_value)
+        old = old()
         parts = []
         if self._layout.has_gradients:
             parts.append(self._gradient_part(local, old))
@@ -231,8 +244,6 @@ class Instrumentation:
         return result
 
     def _gradient_sums(self, pairs):
-        from keras_recipes.callbacks import _gradients
-
         return _gradients.layer_sums(
             pairs, self._slots, len(self._gradient_layers), self.model
         )
@@ -321,14 +332,15 @@ def _create_once(create):
         create()
 
 
-def _make_variable(model, value):
+def _make_variable(model, value, shape=None):
     strategy = model.distribute_strategy
     with tf.init_scope(), strategy.scope():
         if tf.distribute.has_strategy():
             return tf.Variable(
                 value,
                 trainable=False,
+                shape=shape,
                 synchronization=tf.VariableSynchronization.ON_READ,
                 aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA,
             )
-        return tf.Variable(value, trainable=False)
+        return tf.Variable(value, trainable=False, shape=shape)
