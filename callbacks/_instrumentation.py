@@ -101,8 +101,11 @@ class Instrumentation:
         # built (subclassed models may build only in the step), the packed
         # vector with a free length unless XLA compiles the step.
         self._gradient_layers = None if gradients else []
+        self._shadows_filled = True
         if gradients and model.built and model.trainable_weights:
             self._resolve_gradient_layers()
+        elif gradients:
+            self._shadows_filled = False
         self._layout = None
         self._variable = None
         self._free_length = not model.jit_compile
@@ -163,21 +166,59 @@ class Instrumentation:
                 has_gradients="gradients" in self._requests,
                 has_activations=activations is not None,
             )
-        variable = self._packed_variable()
-        old = variable.read_value
-        if self._free_length:
-            # Empty until the first step (always a logging step) fills it.
-            initial = tf.constant(self._layout.initial_vector())
-            old = lambda: tf.cond(tf.equal(local.step, 0), lambda: initial, variable.read_value)
-        old = old()
-        parts = []
-        if self._layout.has_gradients:
-            parts.append(self._gradient_part(local, old))
+        self._packed_variable()  # made outside the cond below if still missing
+        step, wanted = local.step, tf.constant(False)
         if self._layout.has_activations:
-            parts.append(self._activation_part(local, old, activations))
-        variable.assign(tf.concat(parts, axis=0))
+            wanted = tf.equal(step % activations.every, 0)
+        if self._layout.has_gradients:
+            every = self._requests["gradients"].every
+            # Shadows take the weights one step ahead of a logging step, so
+            # that step's update is `weights - shadows` after it.
+            local.refresh = tf.equal((step + 1) % every, 0)
+            wanted = wanted | self._accumulate(local) | local.refresh
+        # Everything but the running accumulators happens in this one cond.
+        tf.cond(wanted, lambda: self._log(local, activations), tf.no_op)
 
-    def _activation_part(self, local, old, request):
+    def _accumulate(self, local):
+        """Updates the running max / non-finite state; True on logging steps."""
+        count = len(self._gradient_layers)
+        if local.gradients is None:
+            nan = tf.fill([count], float("nan"))
+            local.gradients = (nan, tf.zeros([count]), [])
+        sums, non_finite, _ = local.gradients
+        local.norm = tf.sqrt(sums)
+        for_max = local.norm
+        if isinstance(self.model.optimizer, keras.optimizers.LossScaleOptimizer):
+            for_max = tf.where(tf.math.is_finite(for_max), for_max, 0.0)
+        state = self._state.read_value()
+        local.running = tf.concat(
+            [tf.maximum(state[:count], for_max), state[count:] + non_finite], axis=0
+        )
+        local.gradient_logged = tf.equal(local.step % self._requests["gradients"].every, 0)
+        self._state.assign(
+            tf.where(local.gradient_logged, tf.zeros_like(local.running), local.running)
+        )
+        return local.gradient_logged
+
+    def _log(self, local, activations):
+        variable = self._packed_variable()
+        layout, parts = self._layout, []
+        if layout.has_gradients:
+            start, stop = layout.gradient_slice
+            parts.append(tf.cond(
+                local.gradient_logged,
+                lambda: self._gradient_snapshot(local),
+                lambda: variable.read_value()[start:stop],
+            ))
+        if layout.has_activations:
+            parts.append(self._activation_part(local, variable, activations))
+        variable.assign(tf.concat(parts, axis=0))
+        if layout.has_gradients:
+            weights = local.gradients[2]
+            tf.cond(local.refresh, lambda: self._snapshot_weights(weights), tf.no_op)
+        return tf.no_op()
+
+    def _activation_part(self, local, variable, request):
         layout = self._layout
         start, stop = layout.activation_slice
         if len(local.captures) != len(layout.captures):
@@ -196,57 +237,38 @@ class Instrumentation:
             return tf.concat([step] + stats, axis=0)
 
         is_logged = tf.equal(local.step % request.every, 0)
-        return tf.cond(is_logged, compute, lambda: old[start:stop])
+        return tf.cond(is_logged, compute, lambda: variable.read_value()[start:stop])
 
-    def _gradient_part(self, local, old):
+    def _gradient_snapshot(self, local):
         count = len(self._gradient_layers)
-        if local.gradients is None:
-            nan = tf.fill([count], float("nan"))
-            local.gradients = (nan, tf.zeros([count]), nan, nan)
-        sums, non_finite, weight_sums, update_sums = local.gradients
-        norm = tf.sqrt(sums)
-        acc_max, acc_bad, snapshot = self._layout.split_gradients(old)
-        finite_norm = tf.where(tf.math.is_finite(norm), norm, 0.0)
-        if not isinstance(self.model.optimizer, keras.optimizers.LossScaleOptimizer):
-            finite_norm = norm
-        acc_max = tf.maximum(acc_max, finite_norm)
-        acc_bad = acc_bad + non_finite
+        weight_sums, update_sums = self._weight_sums(local.gradients[2])
         step = tf.cast(local.step, "float32")[None]
-        fresh = tf.concat(
-            [step, norm, acc_max, acc_bad, tf.sqrt(weight_sums), tf.sqrt(update_sums)],
+        return tf.concat(
+            [step, local.norm, local.running[:count], local.running[count:],
+             tf.sqrt(weight_sums), tf.sqrt(update_sums)],
             axis=0,
         )
-        is_logged = tf.equal(local.step % self._requests["gradients"].every, 0)
-        snapshot = tf.where(is_logged, fresh, snapshot)
-        acc_max = tf.where(is_logged, tf.zeros_like(acc_max), acc_max)
-        acc_bad = tf.where(is_logged, tf.zeros_like(acc_bad), acc_bad)
-        return tf.concat([acc_max, acc_bad, snapshot], axis=0)
 
     def _apply(self, original, grads, trainable_variables=None):
         local = self._local
         if not getattr(local, "active", False):
             return original(grads, trainable_variables)
+        filled = self._shadows_filled
         self._resolve_gradient_layers()
         grads = list(grads)
         variables = list(trainable_variables or self.model.trainable_variables)
         pairs = [(g, v) for g, v in zip(grads, variables) if id(v) in self._slots]
         pairs = [(g, v) for g, v in pairs if g is not None]
-        sums, non_finite = self._gradient_sums(pairs)
-        is_logged = tf.equal(local.step % self._requests["gradients"].every, 0)
-        weights = [v for _, v in pairs]
-        tf.cond(is_logged, lambda: self._snapshot_weights(weights), tf.no_op)
-        result = original(grads, trainable_variables)
-        zeros = tf.zeros([len(self._gradient_layers)])
-        weight_sums, update_sums = tf.cond(
-            is_logged, lambda: self._weight_sums(weights), lambda: (zeros, zeros)
-        )
-        local.gradients = (sums, non_finite, weight_sums, update_sums)
-        return result
-
-    def _gradient_sums(self, pairs):
-        return _gradients.layer_sums(
+        sums, non_finite = _gradients.layer_sums(
             pairs, self._slots, len(self._gradient_layers), self.model
         )
+        weights = [v for _, v in pairs]
+        if not filled:
+            first = tf.equal(local.step, 0)
+            tf.cond(first, lambda: self._snapshot_weights(weights), tf.no_op)
+        result = original(grads, trainable_variables)
+        local.gradients = (sums, non_finite, weights)
+        return result
 
     def _snapshot_weights(self, weights):
         for weight in weights:
@@ -262,7 +284,7 @@ class Instrumentation:
             slot = self._slots[id(weight)]
             weight_sums[slot].append(tf.reduce_sum(tf.square(before)))
             update_sums[slot].append(tf.reduce_sum(tf.square(after - before)))
-        total = lambda parts: tf.stack([tf.add_n(p) if p else 0.0 for p in parts])
+        total = lambda parts: tf.stack([tf.add_n(p) if p else tf.constant(float("nan")) for p in parts])
         return total(weight_sums), total(update_sums)
 
     def _packed_variable(self):
@@ -286,9 +308,9 @@ class Instrumentation:
                 id(w): slot for slot, (_, group) in enumerate(layers) for w in group
             }
             self._shadows = {
-                id(w): _make_variable(self.model, np.zeros(w.shape, "float32"))
-                for w in weights
+                id(w): _make_variable(self.model, _initial_shadow(w)) for w in weights
             }
+            self._state = _make_variable(self.model, np.zeros(2 * len(layers), "float32"))
             self._gradient_layers = layers
 
         _create_once(create)
@@ -320,6 +342,15 @@ class Instrumentation:
     @property
     def layout(self):
         return self._layout
+
+
+def _initial_shadow(weight):
+    # Before the first trace the weights can be read: the shadows start equal
+    # to them. Weights a subclassed model builds inside the trace cannot be
+    # read yet: those shadows are filled at step 0 (see `_apply`).
+    if tf.executing_eagerly():
+        return np.asarray(weight.numpy(), "float32")
+    return np.zeros(weight.shape, "float32")
 
 
 def _create_once(create):
