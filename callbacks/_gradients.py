@@ -69,3 +69,21 @@ def _loss_scale(optimizer):
         return tf.cast(tf.convert_to_tensor(optimizer.dynamic_scale), "float32")
     factor = getattr(optimizer, "loss_scale_factor", None)
     return None if factor is None else tf.constant(factor, "float32")
+
+
+def copy_weights(weights, shadows):
+    """Assigns each weight's value to its shadow (`shadows[id(weight)]`)."""
+    for weight in weights:
+        shadows[id(weight)].assign(tf.cast(weight.value, "float32"))
+
+
+def weight_sums(weights, shadows, slots, count):
+    """Per-layer sums of squares of the weights before this step (the
+    shadows) and of this step's update (weights now minus shadows)."""
+    before_sums, update_sums = [], []
+    for weight in weights:
+        before = shadows[id(weight)].read_value()
+        before_sums.append(tf.reduce_sum(tf.square(before)))
+        update_sums.append(tf.reduce_sum(tf.square(tf.cast(weight.value, "float32") - before)))
+    slots_of = [slots[id(weight)] for weight in weights]
+    return _per_layer(before_sums, slots_of, count), _per_layer(update_sums, slots_of, count)

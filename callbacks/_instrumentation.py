@@ -1,32 +1,27 @@
 """One instrumentation of a model's training step, shared by the monitors.
 
-Statistics come from the training step itself, never from an extra pass:
+Both monitors (used together, or forwarded by another callback) subscribe to
+the same `Instrumentation`, so the model is patched once for all of them:
 
 - an instance-level `model.train_step` wrapper turns capture on while the
-  step is traced, then packs the statistics into ONE float32 variable;
+  step is traced, then packs the statistics into ONE float32 variable (the
+  only one the host reads);
 - leaf layers' `call` is patched on the instance; outputs are kept only at
   trace time, only while capture is on, and only for tensors of the step's own
   graph (so predict/evaluate graphs and RNN loop bodies gain nothing);
 - the outer `model.optimizer.apply` is wrapped to reduce each kernel's
   gradient to a sum of squares (divided by the loss scale squared).
 
-Activation statistics are gated with one `tf.cond` on the step counter;
-gradient norms, their running maximum and non-finite counts run every step so
-spikes between logging steps are not missed. The host reads the variable only
-on logging steps. Every patch is undone when the last monitor detaches.
+What runs in the step is `_recorder.StepRecorder`. The host reads the packed
+variable only after logging steps. Every patch is undone, and the train
+function Keras made is put back, when the last monitor detaches.
 """
 
-import threading
-
-import keras
 import numpy as np
-import tensorflow as tf
 
-from keras_recipes.callbacks import _gradients
 from keras_recipes.callbacks import _layers
-from keras_recipes.callbacks import _statistics
-from keras_recipes.callbacks._packing import Layout
 from keras_recipes.callbacks._patching import Patches
+from keras_recipes.callbacks._recorder import StepRecorder
 
 _CORES = {}
 
@@ -48,8 +43,8 @@ class Instrumentation:
         self._requests = {}
         self._owners = {}
         self._patches = Patches()
-        self._local = threading.local()
         self._saved_train_function = None
+        self._recorder = None
 
     def subscribe(self, kind, request, owner):
         if kind in self._owners and self._owners[kind] is not owner:
@@ -96,224 +91,15 @@ class Instrumentation:
             _layers.activation_layers(model, activations.layers) if activations else []
         )
         gradients = self._requests.get("gradients")
-        # Variables made while the step is traced make TF trace it twice, so
-        # they are made here when possible: gradient layers once the model is
-        # built (subclassed models may build only in the step), the packed
-        # vector with a free length unless XLA compiles the step.
-        self._gradient_layers = None if gradients else []
-        self._shadows_filled = True
-        if gradients and model.built and model.trainable_weights:
-            self._resolve_gradient_layers()
-        elif gradients:
-            self._shadows_filled = False
-        self._layout = None
-        self._variable = None
-        self._free_length = not model.jit_compile
-        if self._free_length:
-            self._variable = _make_variable(model, np.zeros(0, "float32"), shape=[None])
-        self._counter = _make_variable(model, np.int64(0))
+        self._recorder = StepRecorder(model, dict(self._requests), self._activation_layers)
         self._host_step, self._last_poll = 0, None
+        recorder = self._recorder
         for index, (_, layer, _) in enumerate(self._activation_layers):
-            self._patches.wrap(layer, "call", self._capturing_call(index))
-        self._patches.wrap(model, "train_step", self._step)
+            self._patches.wrap(layer, "call", recorder.capturing_call(index))
+        self._patches.wrap(model, "train_step", recorder.step)
         if gradients and model.optimizer is not None:
-            self._patches.wrap(model.optimizer, "apply", self._apply)
+            self._patches.wrap(model.optimizer, "apply", recorder.apply)
         model.make_train_function(force=True)
-
-    # ----- Inside the compiled step (trace time) -----
-
-    def _capturing_call(self, index):
-        def wrapper(original, *args, **kwargs):
-            outputs = original(*args, **kwargs)
-            local = self._local
-            if getattr(local, "active", False):
-                tensors = [t for t in keras.tree.flatten(outputs) if tf.is_tensor(t)]
-                if tensors and self._owned(tensors[0]):
-                    local.captures.append((index, tensors[0]))
-            return outputs
-
-        return wrapper
-
-    def _owned(self, tensor):
-        if tf.executing_eagerly():
-            return True
-        return getattr(tensor, "graph", None) is self._local.graph
-
-    def _step(self, original, data):
-        local = self._local
-        local.graph = tf.compat.v1.get_default_graph()
-        local.captures, local.gradients = [], None
-        local.step = tf.cast(self._counter.read_value(), "int64")
-        local.active = True
-        try:
-            outputs = original(data)
-        finally:
-            local.active = False
-        self._store(local)
-        self._counter.assign_add(1)
-        return outputs
-
-    def _store(self, local):
-        activations = self._requests.get("activations")
-        self._resolve_gradient_layers()
-        if self._layout is None:
-            self._layout = Layout(
-                gradient_layers=[name for name, _ in self._gradient_layers],
-                captures=_layers.call_labels(
-                    self._activation_layers, [index for index, _ in local.captures]
-                ),
-                bins=activations.bins if activations else 0,
-                has_gradients="gradients" in self._requests,
-                has_activations=activations is not None,
-            )
-        self._packed_variable()  # made outside the cond below if still missing
-        step, wanted = local.step, tf.constant(False)
-        if self._layout.has_activations:
-            wanted = tf.equal(step % activations.every, 0)
-        if self._layout.has_gradients:
-            every = self._requests["gradients"].every
-            # Shadows take the weights one step ahead of a logging step, so
-            # that step's update is `weights - shadows` after it.
-            local.refresh = tf.equal((step + 1) % every, 0)
-            wanted = wanted | self._accumulate(local) | local.refresh
-        # Everything but the running accumulators happens in this one cond.
-        tf.cond(wanted, lambda: self._log(local, activations), tf.no_op)
-
-    def _accumulate(self, local):
-        """Updates the running max / non-finite state; True on logging steps."""
-        count = len(self._gradient_layers)
-        if local.gradients is None:
-            nan = tf.fill([count], float("nan"))
-            local.gradients = (nan, tf.zeros([count]), [])
-        sums, non_finite, _ = local.gradients
-        local.norm = tf.sqrt(sums)
-        for_max = local.norm
-        if isinstance(self.model.optimizer, keras.optimizers.LossScaleOptimizer):
-            for_max = tf.where(tf.math.is_finite(for_max), for_max, 0.0)
-        state = self._state.read_value()
-        local.running = tf.concat(
-            [tf.maximum(state[:count], for_max), state[count:] + non_finite], axis=0
-        )
-        local.gradient_logged = tf.equal(local.step % self._requests["gradients"].every, 0)
-        self._state.assign(
-            tf.where(local.gradient_logged, tf.zeros_like(local.running), local.running)
-        )
-        return local.gradient_logged
-
-    def _log(self, local, activations):
-        variable = self._packed_variable()
-        layout, parts = self._layout, []
-        if layout.has_gradients:
-            start, stop = layout.gradient_slice
-            parts.append(tf.cond(
-                local.gradient_logged,
-                lambda: self._gradient_snapshot(local),
-                lambda: variable.read_value()[start:stop],
-            ))
-        if layout.has_activations:
-            parts.append(self._activation_part(local, variable, activations))
-        variable.assign(tf.concat(parts, axis=0))
-        if layout.has_gradients:
-            weights = local.gradients[2]
-            tf.cond(local.refresh, lambda: self._snapshot_weights(weights), tf.no_op)
-        return tf.no_op()
-
-    def _activation_part(self, local, variable, request):
-        layout = self._layout
-        start, stop = layout.activation_slice
-        if len(local.captures) != len(layout.captures):
-            raise ValueError(
-                "The model's forward pass changed between traces. Expected "
-                f"{len(layout.captures)} watched layer calls. "
-                f"Received: {len(local.captures)} calls."
-            )
-
-        def compute():
-            stats = [
-                _statistics.tensor_statistics(tensor, label[1], request.bins)
-                for (_, tensor), label in zip(local.captures, layout.captures)
-            ]
-            step = tf.cast(local.step, "float32")[None]
-            return tf.concat([step] + stats, axis=0)
-
-        is_logged = tf.equal(local.step % request.every, 0)
-        return tf.cond(is_logged, compute, lambda: variable.read_value()[start:stop])
-
-    def _gradient_snapshot(self, local):
-        count = len(self._gradient_layers)
-        weight_sums, update_sums = self._weight_sums(local.gradients[2])
-        step = tf.cast(local.step, "float32")[None]
-        return tf.concat(
-            [step, local.norm, local.running[:count], local.running[count:],
-             tf.sqrt(weight_sums), tf.sqrt(update_sums)],
-            axis=0,
-        )
-
-    def _apply(self, original, grads, trainable_variables=None):
-        local = self._local
-        if not getattr(local, "active", False):
-            return original(grads, trainable_variables)
-        filled = self._shadows_filled
-        self._resolve_gradient_layers()
-        grads = list(grads)
-        variables = list(trainable_variables or self.model.trainable_variables)
-        pairs = [(g, v) for g, v in zip(grads, variables) if id(v) in self._slots]
-        pairs = [(g, v) for g, v in pairs if g is not None]
-        sums, non_finite = _gradients.layer_sums(
-            pairs, self._slots, len(self._gradient_layers), self.model
-        )
-        weights = [v for _, v in pairs]
-        if not filled:
-            first = tf.equal(local.step, 0)
-            tf.cond(first, lambda: self._snapshot_weights(weights), tf.no_op)
-        result = original(grads, trainable_variables)
-        local.gradients = (sums, non_finite, weights)
-        return result
-
-    def _snapshot_weights(self, weights):
-        for weight in weights:
-            self._shadows[id(weight)].assign(tf.cast(weight.value, "float32"))
-        return tf.no_op()
-
-    def _weight_sums(self, weights):
-        count = len(self._gradient_layers)
-        weight_sums, update_sums = [[] for _ in range(count)], [[] for _ in range(count)]
-        for weight in weights:
-            before = self._shadows[id(weight)].read_value()
-            after = tf.cast(weight.value, "float32")
-            slot = self._slots[id(weight)]
-            weight_sums[slot].append(tf.reduce_sum(tf.square(before)))
-            update_sums[slot].append(tf.reduce_sum(tf.square(after - before)))
-        total = lambda parts: tf.stack([tf.add_n(p) if p else tf.constant(float("nan")) for p in parts])
-        return total(weight_sums), total(update_sums)
-
-    def _packed_variable(self):
-        if self._variable is None:
-            initial = self._layout.initial_vector()
-
-            def create():
-                self._variable = _make_variable(self.model, initial)
-
-            _create_once(create)
-        return self._variable
-
-    def _resolve_gradient_layers(self):
-        if self._gradient_layers is not None:
-            return
-
-        def create():
-            layers = _layers.gradient_layers(self.model)
-            weights = [w for _, group in layers for w in group]
-            self._slots = {
-                id(w): slot for slot, (_, group) in enumerate(layers) for w in group
-            }
-            self._shadows = {
-                id(w): _make_variable(self.model, _initial_shadow(w)) for w in weights
-            }
-            self._state = _make_variable(self.model, np.zeros(2 * len(layers), "float32"))
-            self._gradient_layers = layers
-
-        _create_once(create)
 
     # ----- On the host -----
 
@@ -328,9 +114,9 @@ class Instrumentation:
         wanted = self.model.steps_per_execution > 1 or any(
             s % every == 0 for s in steps for every in everies
         )
-        vector = None
-        if wanted and self._variable is not None:
-            vector = np.asarray(self._variable.read_value(), dtype="float64")
+        vector, variable = None, self._recorder.variable
+        if wanted and variable is not None and self._recorder.layout is not None:
+            vector = np.asarray(variable.read_value(), dtype="float64")
         self._last_poll = (batch_count, vector)
         return vector
 
@@ -341,37 +127,4 @@ class Instrumentation:
 
     @property
     def layout(self):
-        return self._layout
-
-
-def _initial_shadow(weight):
-    # Before the first trace the weights can be read: the shadows start equal
-    # to them. Weights a subclassed model builds inside the trace cannot be
-    # read yet: those shadows are filled at step 0 (see `_apply`).
-    if tf.executing_eagerly():
-        return np.asarray(weight.numpy(), "float32")
-    return np.zeros(weight.shape, "float32")
-
-
-def _create_once(create):
-    # Variables are created outside the step's graph, and in cross-replica
-    # context under a distribution strategy (replicas reach this together).
-    context = tf.distribute.get_replica_context()
-    if context is not None and tf.distribute.has_strategy():
-        context.merge_call(lambda *_: create())
-    else:
-        create()
-
-
-def _make_variable(model, value, shape=None):
-    strategy = model.distribute_strategy
-    with tf.init_scope(), strategy.scope():
-        if tf.distribute.has_strategy():
-            return tf.Variable(
-                value,
-                trainable=False,
-                shape=shape,
-                synchronization=tf.VariableSynchronization.ON_READ,
-                aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA,
-            )
-        return tf.Variable(value, trainable=False, shape=shape)
+        return self._recorder.layout

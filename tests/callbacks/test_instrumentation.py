@@ -8,7 +8,6 @@ import sys
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from keras_recipes.callbacks import ActivationStats, GradientMonitor, _instrumentation
 
