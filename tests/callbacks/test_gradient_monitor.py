@@ -4,7 +4,7 @@ import pytest
 import tensorflow as tf
 from matplotlib.figure import Figure
 
-from keras_recipes.callbacks import GradientMonitor, _layers
+from keras_recipes.callbacks import ActivationStats, GradientMonitor, _layers
 
 
 def manual_norms(model, x, y, scale=1.0):
@@ -35,8 +35,9 @@ def test_norms_equal_a_manual_gradient_tape(models, kind, policy):
     for m in (model, reference):
         m.compile(keras.optimizers.SGD(0.1), "sparse_categorical_crossentropy")
     reference.set_weights(model.get_weights())
-    monitor = GradientMonitor(every_n_batches=1)
-    model.fit(x, y, batch_size=32, epochs=1, verbose=0, shuffle=False, callbacks=[monitor])
+    monitor, stats = GradientMonitor(every_n_batches=1), ActivationStats(every_n_batches=1)
+    model.fit(x, y, batch_size=32, epochs=1, verbose=0, shuffle=False, callbacks=[monitor, stats])
+    assert np.isfinite(stats.to_dataframe()[["mean", "std", "min", "max"]].to_numpy()).all()
     scale = 1.0 if policy == "float32" else float(reference.optimizer.initial_scale)
     expected = manual_norms(reference, x, y, scale)
     got = monitor.to_dataframe().set_index("layer")["grad_norm"].to_dict()

@@ -43,15 +43,15 @@ def test_every_model_kind(models, kind):
     assert _instrumentation._CORES == {}
 
 
-@pytest.mark.parametrize("compile_kwargs, steps", [
-    ({"jit_compile": True}, [0, 2, 4, 6]),
+@pytest.mark.parametrize("kind, compile_kwargs, steps", [
+    ("sequential", {"jit_compile": True}, [0, 2, 4, 6]),
     # 4 batches per epoch run as executions of 3 + 1: the last logging step
     # of each execution is recorded.
-    ({"steps_per_execution": 3}, [2, 6]),
+    ("conv", {"steps_per_execution": 3}, [2, 6]),
 ])
-def test_jit_compile_and_steps_per_execution(models, compile_kwargs, steps):
-    model, names = models.build("conv")
-    x, y = models.data("conv")
+def test_jit_compile_and_steps_per_execution(models, kind, compile_kwargs, steps):
+    model, names = models.build(kind)
+    x, y = models.data(models.data_kind(kind))
     stats, gradients = ActivationStats(every_n_batches=2), GradientMonitor(every_n_batches=2)
     fit_monitored(model, x, y, [stats, gradients], **compile_kwargs)
     assert sorted(set(stats.to_dataframe()["step"])) == steps
