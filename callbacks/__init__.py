@@ -1,5 +1,16 @@
 """Training monitors and the training doctor."""
 
+from keras_recipes.callbacks.activation_stats import ActivationStats
+from keras_recipes.callbacks.activation_study import activation_study
 from keras_recipes.callbacks.findings import FINDING_KINDS, Finding
+from keras_recipes.callbacks.gradient_monitor import GradientMonitor
+from keras_recipes.callbacks.layer_statistics import layer_statistics
 
-__all__ = ["FINDING_KINDS", "Finding"]
+__all__ = [
+    "ActivationStats",
+    "FINDING_KINDS",
+    "Finding",
+    "GradientMonitor",
+    "activation_study",
+    "layer_statistics",
+]

@@ -1,0 +1,89 @@
+"""Per-layer gradient sums of squares, as the optimizer receives them."""
+
+import keras
+import tensorflow as tf
+
+
+def layer_sums(pairs, slots, count, model):
+    """Sums of squares and non-finite counts of unscaled gradients, per layer.
+
+    Args:
+        pairs: `(gradient, variable)` pairs handed to `optimizer.apply`.
+        slots: Maps `id(variable)` to the index of its layer.
+        count: Number of layers.
+        model: The model being trained (for its optimizer, strategy and
+            `jit_compile`).
+
+    Returns:
+        Two float32 vectors of length `count`.
+    """
+    gradients = [_dense_values(g, model.jit_compile) for g, _ in pairs]
+    context = tf.distribute.get_replica_context()
+    if context is not None and context.num_replicas_in_sync > 1:
+        # The optimizer receives each replica's share; the update uses their
+        # sum, so report the norm of the sum.
+        gradients = context.all_reduce("sum", gradients)
+    scale = _loss_scale(model.optimizer)
+    values = [tf.cast(g, "float32") if scale is None else tf.cast(g, "float32") / scale for g in gradients]
+    slots_of = [slots[id(variable)] for _, variable in pairs]
+    sums = _per_layer([tf.reduce_sum(tf.square(v)) for v in values], slots_of, count)
+    if isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer):
+        # Overflowing scaled gradients are the loss scaler's business: it
+        # skips the step and lowers the scale.
+        return sums, tf.zeros([count])
+
+    def count_non_finite():
+        bad = [tf.reduce_sum(tf.cast(~tf.math.is_finite(v), "float32")) for v in values]
+        return _per_layer(bad, slots_of, count)
+
+    # Counting is elementwise work: only do it when a sum is not finite.
+    finite = tf.reduce_all(tf.math.is_finite(sums))
+    return sums, tf.cond(finite, lambda: tf.zeros([count]), count_non_finite)
+
+
+def _per_layer(scalars, slots_of, count):
+    parts = [[] for _ in range(count)]
+    for scalar, slot in zip(scalars, slots_of):
+        parts[slot].append(scalar)
+    if not parts:
+        return tf.zeros([0])
+    return tf.stack([tf.add_n(p) if p else tf.constant(0.0) for p in parts])
+
+
+def _dense_values(gradient, jit_compile):
+    if not isinstance(gradient, tf.IndexedSlices):
+        return gradient
+    if jit_compile:
+        return tf.convert_to_tensor(gradient)
+    # Repeated indices add up in the dense gradient: sum them before squaring.
+    unique, position = tf.unique(gradient.indices)
+    return tf.math.unsorted_segment_sum(gradient.values, position, tf.shape(unique)[0])
+
+
+def _loss_scale(optimizer):
+    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        # As `LossScaleOptimizer.scale_loss`: before the first `apply` builds
+        # the optimizer, the loss was scaled by the initial scale.
+        if not optimizer.built:
+            return tf.constant(optimizer.initial_scale, "float32")
+        return tf.cast(tf.convert_to_tensor(optimizer.dynamic_scale), "float32")
+    factor = getattr(optimizer, "loss_scale_factor", None)
+    return None if factor is None else tf.constant(factor, "float32")
+
+
+def copy_weights(weights, shadows):
+    """Assigns each weight's value to its shadow (`shadows[id(weight)]`)."""
+    for weight in weights:
+        shadows[id(weight)].assign(tf.cast(weight.value, "float32"))
+
+
+def weight_sums(weights, shadows, slots, count):
+    """Per-layer sums of squares of the weights before this step (the
+    shadows) and of this step's update (weights now minus shadows)."""
+    before_sums, update_sums = [], []
+    for weight in weights:
+        before = shadows[id(weight)].read_value()
+        before_sums.append(tf.reduce_sum(tf.square(before)))
+        update_sums.append(tf.reduce_sum(tf.square(tf.cast(weight.value, "float32") - before)))
+    slots_of = [slots[id(weight)] for weight in weights]
+    return _per_layer(before_sums, slots_of, count), _per_layer(update_sums, slots_of, count)

@@ -1,0 +1,130 @@
+"""One instrumentation of a model's training step, shared by the monitors.
+
+Both monitors (used together, or forwarded by another callback) subscribe to
+the same `Instrumentation`, so the model is patched once for all of them:
+
+- an instance-level `model.train_step` wrapper turns capture on while the
+  step is traced, then packs the statistics into ONE float32 variable (the
+  only one the host reads);
+- leaf layers' `call` is patched on the instance; outputs are kept only at
+  trace time, only while capture is on, and only for tensors of the step's own
+  graph (so predict/evaluate graphs and RNN loop bodies gain nothing);
+- the outer `model.optimizer.apply` is wrapped to reduce each kernel's
+  gradient to a sum of squares (divided by the loss scale squared).
+
+What runs in the step is `_recorder.StepRecorder`. The host reads the packed
+variable only after logging steps. Every patch is undone, and the train
+function Keras made is put back, when the last monitor detaches.
+"""
+
+import numpy as np
+
+from keras_recipes.callbacks import _layers
+from keras_recipes.callbacks._patching import Patches
+from keras_recipes.callbacks._recorder import StepRecorder
+
+_CORES = {}
+
+
+def attach(model, kind, request, owner):
+    """Subscribes `owner` to `model`'s instrumentation, creating it if needed."""
+    core = _CORES.get(id(model))
+    if core is None or core.model is not model:
+        core = _CORES[id(model)] = Instrumentation(model)
+    core.subscribe(kind, request, owner)
+    return core
+
+
+class Instrumentation:
+    """Patches one model for the monitors subscribed to it (see module doc)."""
+
+    def __init__(self, model):
+        self.model = model
+        self._requests = {}
+        self._owners = {}
+        self._patches = Patches()
+        self._saved_train_function = None
+        self._recorder = None
+
+    def subscribe(self, kind, request, owner):
+        if kind in self._owners and self._owners[kind] is not owner:
+            attached = self._owners[kind]
+            # `fit` will not call `on_train_end` after this error: undo now.
+            self._owners, self._requests = {}, {}
+            self._teardown()
+            raise ValueError(
+                f"Only one {kind} monitor can watch a model at a time. "
+                f"Expected a single monitor of that kind. Received: {owner!r} "
+                f"while {attached!r} is attached."
+            )
+        self._requests[kind] = request
+        self._owners[kind] = owner
+        try:
+            self._install()
+        except Exception:
+            self._owners, self._requests = {}, {}
+            self._teardown()
+            raise
+
+    def detach(self, owner):
+        for kind in [k for k, o in self._owners.items() if o is owner]:
+            del self._owners[kind], self._requests[kind]
+        if self._owners:
+            self._install()
+        else:
+            self._teardown()
+
+    def _teardown(self):
+        self._patches.undo()
+        if self._saved_train_function is not None:
+            self.model.train_function = self._saved_train_function
+        if _CORES.get(id(self.model)) is self:
+            del _CORES[id(self.model)]
+
+    def _install(self):
+        model = self.model
+        self._patches.undo()
+        if self._saved_train_function is None:
+            self._saved_train_function = model.train_function
+        activations = self._requests.get("activations")
+        self._activation_layers = (
+            _layers.activation_layers(model, activations.layers) if activations else []
+        )
+        gradients = self._requests.get("gradients")
+        self._recorder = StepRecorder(model, dict(self._requests), self._activation_layers)
+        self._host_step, self._last_poll = 0, None
+        recorder = self._recorder
+        for index, (_, layer, _) in enumerate(self._activation_layers):
+            self._patches.wrap(layer, "call", recorder.capturing_call(index))
+        self._patches.wrap(model, "train_step", recorder.step)
+        if gradients and model.optimizer is not None:
+            self._patches.wrap(model.optimizer, "apply", recorder.apply)
+        model.make_train_function(force=True)
+
+    # ----- On the host -----
+
+    def poll(self, batch_count, begin, end):
+        """Returns the packed statistics after a batch if it held a logging
+        step (the same answer for every monitor asking about that batch)."""
+        if self._last_poll is not None and self._last_poll[0] == batch_count:
+            return self._last_poll[1]
+        steps = range(self._host_step, self._host_step + end - begin + 1)
+        self._host_step += end - begin + 1
+        everies = [request.every for request in self._requests.values()]
+        wanted = self.model.steps_per_execution > 1 or any(
+            s % every == 0 for s in steps for every in everies
+        )
+        vector, variable = None, self._recorder.variable
+        if wanted and variable is not None and self._recorder.layout is not None:
+            vector = np.asarray(variable.read_value(), dtype="float64")
+        self._last_poll = (batch_count, vector)
+        return vector
+
+    @property
+    def host_step(self):
+        """Training steps run so far in this fit, as counted on the host."""
+        return self._host_step
+
+    @property
+    def layout(self):
+        return self._recorder.layout
