@@ -87,24 +87,22 @@ def steepest_index(smoothed, learning_rates):
 
 
 def valley_index(smoothed):
-    """The middle of the longest descending subsequence of the smoothed loss.
+    """The middle of the longest run over which the smoothed loss keeps falling.
 
-    fastai's "valley" rule: the longest run over which the loss keeps going
-    down is where the learning rate is both large and safe.
+    The "valley" rule (after fastai): where the loss goes down the longest,
+    the learning rate is both large and safe. A contiguous run on the smoothed
+    curve ignores the noise of the flat start that a descending subsequence
+    would collect.
     """
-    n = len(smoothed)
-    length, previous = np.ones(n, dtype=int), np.full(n, -1)
-    for i in range(1, n):
-        for j in range(i):
-            if smoothed[i] < smoothed[j] and length[j] + 1 > length[i]:
-                length[i], previous[i] = length[j] + 1, j
-    end = int(np.argmax(length))
-    if length[end] < 3:
+    best_start, best_end, start = 0, 0, 0
+    for i in range(1, len(smoothed)):
+        if not smoothed[i] <= smoothed[i - 1]:
+            start = i
+        elif i - start > best_end - best_start:
+            best_start, best_end = start, i
+    if best_end - best_start < 2:
         return None
-    start = end
-    while previous[start] >= 0:
-        start = previous[start]
-    return start + (end - start) // 2
+    return best_start + (best_end - best_start) // 2
 
 
 def _pick(learning_rates, index):
