@@ -1,0 +1,45 @@
+"""Matplotlib figures of the monitors' tables."""
+
+import numpy as np
+from matplotlib.figure import Figure
+
+#: At most this many layers are drawn side by side.
+MAX_LAYERS_DRAWN = 12
+
+
+def activation_figure(histograms):
+    """Top row: each layer's last histogram (as in seeds 001/003). Bottom row:
+    its histograms over the logged steps, darker = more values."""
+    layers = list(dict.fromkeys(histograms["layer"]))[:MAX_LAYERS_DRAWN]
+    columns = max(len(layers), 1)
+    figure = Figure(figsize=(2.6 * columns, 5.0))
+    axes = figure.subplots(2, columns, squeeze=False)
+    for column, layer in enumerate(layers):
+        rows = histograms[histograms["layer"] == layer]
+        edges, counts = rows["edges"].iloc[-1], rows["counts"].iloc[-1]
+        top, bottom = axes[0][column], axes[1][column]
+        top.bar(edges[:-1], counts, width=np.diff(edges), align="edge")
+        top.set_title(f"{layer}\nstep {int(rows['step'].iloc[-1])}", fontsize=8)
+        image = np.log1p(np.stack(list(rows["counts"]), axis=1))
+        bottom.imshow(image, aspect="auto", origin="lower", cmap="viridis")
+        bottom.set_xlabel("record", fontsize=8)
+        bottom.set_ylabel("bin", fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def gradient_figure(table):
+    """Gradient norms (log scale) and update-to-weight ratios, per layer."""
+    figure = Figure(figsize=(10, 4))
+    norms, ratios = figure.subplots(1, 2)
+    for layer, rows in table.groupby("layer", sort=False):
+        norms.plot(rows["step"], rows["grad_norm"], label=layer)
+        ratios.plot(rows["step"], rows["update_ratio"], label=layer)
+    for axis, title in ((norms, "gradient L2 norm"), (ratios, "||update|| / ||weight||")):
+        axis.set_yscale("log")
+        axis.set_xlabel("step")
+        axis.set_title(title)
+    if len(table):
+        norms.legend(fontsize=7)
+    figure.tight_layout()
+    return figure
