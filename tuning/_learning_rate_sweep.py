@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 # The first points of a debiased EMA still follow single batches; the
 # steepest-descent suggestion ignores them.
@@ -43,9 +44,8 @@ class LearningRateFinderResult:
 
     def plot(self):
         """The smoothed loss against the log learning rate, with the suggestions."""
-        import matplotlib.pyplot as plt
-
-        figure, axis = plt.subplots(figsize=(6, 4))
+        figure = Figure(figsize=(6, 4))
+        axis = figure.subplots()
         axis.plot(self.learning_rates, self.losses, alpha=0.3, label="batch loss")
         axis.plot(self.learning_rates, self.smoothed_losses, label="smoothed loss")
         for name, marker in (("steepest", "o"), ("valley", "s")):
@@ -57,6 +57,7 @@ class LearningRateFinderResult:
         axis.set_xlabel("learning rate")
         axis.set_ylabel("loss")
         axis.legend()
+        figure.tight_layout()
         return figure
 
     def __repr__(self):
