@@ -34,7 +34,7 @@ def progress(curves, reference):
     return 1.0 - last / reference
 
 
-def curve_findings(curves, reference, t, suggestion=None):
+def curve_findings(curves, reference, t, suggestion=None, start=None):
     """Findings about the curves `curves` (columns `loss`, optional `val_loss`).
 
     Args:
@@ -42,6 +42,8 @@ def curve_findings(curves, reference, t, suggestion=None):
         reference: The reference loss (see `reference_loss`).
         t: Resolved thresholds (`resolve_thresholds()`).
         suggestion: The LR finder's suggestion for the advice, or `None`.
+        start: The loss at the start (first batch), or `None` for the first
+            epoch's loss.
     """
     loss = curves["loss"].to_numpy(dtype="float64")
     bad = np.flatnonzero(~np.isfinite(loss))
@@ -51,10 +53,10 @@ def curve_findings(curves, reference, t, suggestion=None):
     if len(loss) < t["min_epochs"] or not reference > 0:
         return []
     val = curves["val_loss"].to_numpy(dtype="float64") if "val_loss" in curves else None
-    found = []
-    for rule in (_diverging, _not_decreasing, _oscillating, _overfitting,
+    found, start = [], float(loss[0] if start is None else start)
+    for rule in (_oscillating, _diverging, _not_decreasing, _overfitting,
                  _underfitting, _needs_more_training):
-        finding = rule(loss, val, float(reference), t)
+        finding = rule(loss, val, float(reference), t, start)
         if finding is not None:
             kind, epoch, evidence = finding
             found.append(Finding(kind, None, epoch, None, evidence, advice_for(kind, suggestion)))
@@ -63,7 +65,7 @@ def curve_findings(curves, reference, t, suggestion=None):
     return found
 
 
-def _diverging(loss, val, ref, t):
+def _diverging(loss, val, ref, t, start):
     best = int(np.argmin(loss))
     rise = (loss[-1] - loss[best]) / ref
     if loss[-1] > t["diverging_factor"] * loss[best] and rise > t["diverging_rise"]:
@@ -71,26 +73,27 @@ def _diverging(loss, val, ref, t):
     return None
 
 
-def _not_decreasing(loss, val, ref, t):
-    drop = (ref - float(np.min(loss))) / ref
+def _not_decreasing(loss, val, ref, t, start):
+    drop = (start - float(np.min(loss))) / ref
     if drop < t["not_decreasing_drop"]:
-        evidence = {"reference_loss": ref, "best_loss": float(np.min(loss)), "epochs": len(loss)}
+        evidence = {"start_loss": start, "best_loss": float(np.min(loss)), "epochs": len(loss)}
         return "loss_not_decreasing", 0, evidence
     return None
 
 
-def _oscillating(loss, val, ref, t):
-    rises = np.diff(loss) / ref > t["oscillation_rise"]
+def _oscillating(loss, val, ref, t, start):
+    steps = np.diff(loss) / ref
+    rises, falls = steps > t["oscillation_rise"], steps < -t["oscillation_rise"]
     fraction = float(rises.mean())
-    if rises.sum() >= 2 and fraction >= t["oscillation_fraction"]:
+    if rises.sum() >= 2 and falls.sum() >= 2 and fraction >= t["oscillation_fraction"]:
         first = int(np.flatnonzero(rises)[0]) + 1
-        evidence = {"rising_epochs": int(rises.sum()), "rising_fraction": fraction,
+        evidence = {"rising_epochs": int(rises.sum()), "falling_epochs": int(falls.sum()),
                     "largest_rise": float(np.max(np.diff(loss))), "reference_loss": ref}
         return "oscillating_loss", first, evidence
     return None
 
 
-def _overfitting(loss, val, ref, t):
+def _overfitting(loss, val, ref, t, start):
     if val is None or not np.all(np.isfinite(val)):
         return None
     best = int(np.argmin(val))
@@ -103,7 +106,7 @@ def _overfitting(loss, val, ref, t):
     return None
 
 
-def _underfitting(loss, val, ref, t):
+def _underfitting(loss, val, ref, t, start):
     w = min(t["curve_window"], len(loss) - 1)
     recent_drop = (loss[-1 - w] - loss[-1]) / ref
     gap_ok = val is None or abs(val[-1] - loss[-1]) <= t["underfit_gap"] * loss[-1]
@@ -115,7 +118,7 @@ def _underfitting(loss, val, ref, t):
     return None
 
 
-def _needs_more_training(loss, val, ref, t):
+def _needs_more_training(loss, val, ref, t, start):
     w = min(t["curve_window"], len(loss) - 1)
     drops = [(loss[-1 - w] - loss[-1]) / ref]
     if val is not None:

@@ -12,6 +12,8 @@ from keras_recipes.callbacks import _layer_rules
 EXPLAINED_BY = {
     "vanishing_gradient": ("dead_relu", "saturated_activation"),
     "underfitting": ("dead_relu", "saturated_activation", "vanishing_gradient"),
+    # Dead or saturated units also give zero updates; that is not the learning rate.
+    "learning_rate_too_low": ("dead_relu", "saturated_activation", "vanishing_gradient"),
 }
 
 # Order of the report: causes inside the network first, then the curves.
@@ -42,20 +44,31 @@ def diagnose(curves, gradients, activations, t, chance_loss=None, initial_loss=N
     found, curve = [], {"progress": math.inf, "kinds": []}
     if curves is not None and len(curves):
         reference = _curve_rules.reference_loss(curves, chance_loss, initial_loss)
-        found = _curve_rules.curve_findings(curves, reference, t, suggestion)
+        found = _curve_rules.curve_findings(curves, reference, t, suggestion, initial_loss)
         curve["kinds"] = [finding.kind for finding in found]
         if len(curves) >= t["min_epochs"] or "non_finite" in curve["kinds"]:
             curve["progress"] = _curve_rules.progress(curves, reference)
+    # Once a NaN went through the network its statistics say nothing more.
+    finite_gradients, finite_activations = _before_non_finite(gradients, activations)
     layer_found = (
         _layer_rules.non_finite_findings(gradients, suggestion)
         + _layer_rules.exploding_findings(gradients, curve, t, suggestion)
-        + _layer_rules.vanishing_findings(gradients, curve, t, suggestion)
-        + _layer_rules.activation_findings(activations, curve, t, suggestion)
+        + _layer_rules.vanishing_findings(finite_gradients, curve, t, suggestion)
+        + _layer_rules.activation_findings(finite_activations, curve, t, suggestion)
         + _layer_rules.learning_rate_findings(gradients, curve, t, suggestion)
     )
     if any(finding.kind == "non_finite" for finding in layer_found):
         found = [finding for finding in found if finding.kind != "non_finite"]
     return _ordered(_without_consequences(layer_found + found))
+
+
+def _before_non_finite(gradients, activations):
+    if not _layer_rules.gradients_non_finite(gradients):
+        return gradients, activations
+    first = gradients.loc[gradients["non_finite"] > 0, "step"].min()
+    if activations is not None:
+        activations = activations[activations["step"] < first]
+    return gradients[gradients["step"] < first], activations
 
 
 def _without_consequences(findings):

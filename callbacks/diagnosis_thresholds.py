@@ -20,7 +20,7 @@ DIAGNOSIS_THRESHOLDS = {
     "diverging_factor": (1.5, "the last training loss is 1.5x its best ..."),
     "diverging_rise": (0.1, "... and 10% of the reference above it (near-zero noise is no divergence)"),
     "oscillation_rise": (0.05, "an epoch whose training loss rises by 5% of the reference is a jump ..."),
-    "oscillation_fraction": (0.3, "... and jumps in 30% of the epochs (at least 2) are oscillation"),
+    "oscillation_fraction": (0.3, "... jumps up in 30% of the epochs (at least 2) and down at least twice: oscillation"),
     "overfit_patience": (3, "validation loss was best at least 3 epochs before the end ..."),
     "overfit_rise": (0.1, "... rose 10% above its best ..."),
     "overfit_min_rise": (0.02, "... by at least 2% of the reference, while training loss kept falling"),
