@@ -19,11 +19,10 @@ _STOPPING_KINDS = ("diverging_loss", "loss_not_decreasing", "oscillating_loss")
 
 
 def reference_loss(curves, chance_loss=None, initial_loss=None):
-    """The loss scale: chance level if known (and below the start), else the start."""
-    start = initial_loss if initial_loss is not None else float(curves["loss"].iloc[0])
-    if chance_loss is not None and math.isfinite(start):
-        return min(chance_loss, start)
-    return start
+    """The loss scale: the chance level if known, else the loss at the start."""
+    if chance_loss is not None:
+        return float(chance_loss)
+    return float(initial_loss if initial_loss is not None else curves["loss"].iloc[0])
 
 
 def progress(curves, reference):

@@ -79,7 +79,8 @@ def exploding_findings(gradients, curve, t, suggestion=None):
         return []
     best = None
     for layer, rows in gradients.groupby("layer", sort=False):
-        early = float(np.nanmedian(rows["grad_norm"].iloc[:3]))
+        norms = rows["grad_norm"].to_numpy(dtype="float64")
+        early = float(norms[np.isfinite(norms)][0]) if np.isfinite(norms).any() else math.inf
         peaks = rows["grad_norm_max"].to_numpy(dtype="float64")
         peaks = np.where(np.isnan(peaks) & (rows["non_finite"].to_numpy() > 0), np.inf, peaks)
         growth = np.nan_to_num(peaks, nan=0.0) / max(early, 1e-30)
@@ -90,7 +91,7 @@ def exploding_findings(gradients, curve, t, suggestion=None):
     if best is None:
         return []
     layer, growth, early, peak, row = best
-    evidence = {"early_grad_norm": early, "grad_norm_when_seen": peak, "growth": growth}
+    evidence = {"first_grad_norm": early, "grad_norm_when_seen": peak, "growth": growth}
     return [Finding("exploding_gradient", layer, int(row["epoch"]), int(row["step"]), evidence,
                     advice_for("exploding_gradient", suggestion))]
 

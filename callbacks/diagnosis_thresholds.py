@@ -2,7 +2,7 @@
 
 Loss changes are measured against the reference loss: the chance-level loss
 when the loss has one (ln C for a C-class softmax cross-entropy, ln 2 for a
-binary one), else the first training loss. So "2% of the reference" means the
+binary one), else the loss at the start of training. So "2% of the reference" means the
 same on every data set and near-zero losses do not look noisy.
 """
 
@@ -30,7 +30,7 @@ DIAGNOSIS_THRESHOLDS = {
     "improving_drop": (0.02, "both losses still fell by 2% of the reference over the window"),
     # Layer rules.
     "vanishing_ratio": (1e-3, "layer/output-layer gradient-norm ratio below 1e-3 (AutoTrainer)"),
-    "exploding_growth": (100.0, "gradient norm 100x its median over the first logged steps"),
+    "exploding_growth": (100.0, "gradient norm 100x its first logged value, on an unstable curve"),
     "dead_fraction": (0.5, "over half a ReLU layer's units dead (the literature uses 50-70%)"),
     "saturated_fraction": (0.5, "over half a sigmoid/tanh layer's units saturated (DeepDiagnosis)"),
     # Confirmation by the training curve: progress = 1 - last loss / reference.

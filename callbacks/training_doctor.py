@@ -13,6 +13,10 @@ from keras_recipes.callbacks.findings import FINDING_KINDS
 from keras_recipes.callbacks.gradient_monitor import GradientMonitor
 from keras_recipes.recipes import _validation
 
+# The loss at the start is the mean over this many first batches (one batch
+# is too noisy with small batch sizes).
+_START_BATCHES = 10
+
 # The Keras hooks the doctor forwards to the monitors it owns.
 _FORWARDED_HOOKS = (
     "on_train_begin", "on_epoch_begin", "on_epoch_end", "on_train_batch_begin",
@@ -105,8 +109,8 @@ class TrainingDoctor(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         self._forward("on_train_batch_end", batch, logs)
         loss = float((logs or {}).get("loss", 0.0))
-        if self._initial_loss is None:
-            self._initial_loss = loss  # batch 0's running mean is its own loss
+        if self._step == batch < _START_BATCHES:  # epoch 0 only
+            self._initial_loss = loss  # the running mean of the first batches
         if not math.isfinite(loss) and "non_finite" in self.stop_on:
             self._stop("non_finite")
         self._step += 1
@@ -114,7 +118,8 @@ class TrainingDoctor(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         self._forward("on_epoch_end", epoch, logs)
         self._epochs.append({key: float(value) for key, value in (logs or {}).items()})
-        self._findings = self._diagnose()
+        if set(self.stop_on) - {"non_finite"}:
+            self._findings = self._diagnose()
         stopping = [f.kind for f in self._findings if f.kind in self.stop_on]
         if stopping:
             self._stop(stopping[0])

@@ -22,9 +22,11 @@ layers = keras.layers
 # ---------------------------------------------------------------- data
 @functools.lru_cache(maxsize=None)
 def _digits():
+    """600 training and 200 validation digits (8x8, scaled to [0, 1])."""
     data = datasets.load_digits()
     x = (data.data / 16.0).astype("float32")
-    return train_test_split(x, data.target, test_size=0.25, random_state=0, stratify=data.target)
+    return train_test_split(x, data.target, train_size=600, test_size=200, random_state=0,
+                            stratify=data.target)
 
 
 @functools.lru_cache(maxsize=None)
@@ -110,7 +112,7 @@ def oscillating_batch_one_momentum():
     x, xv, y, yv = _tabular("iris")
     model = _mlp(4, [16], "relu", outputs=3, init="he_normal")
     optimizer = keras.optimizers.SGD(0.01, momentum=0.99)
-    return _fit(model, optimizer, SCCE, x, y, 8, 1, (xv, yv), every=10)
+    return _fit(model, optimizer, SCCE, x, y, 12, 1, (xv, yv), every=10)
 
 
 def overfitting_big_net_tiny_data():
@@ -122,33 +124,33 @@ def overfitting_big_net_tiny_data():
 def underfitting_one_unit_bottleneck():
     x, xv, y, yv = _digits()
     model = _mlp(64, [1], None)
-    return _fit(model, keras.optimizers.Adam(0.05), SCCE, x, y, 10, 32, (xv, yv), every=10)
+    return _fit(model, keras.optimizers.Adam(0.05), SCCE, x, y, 15, 32, (xv, yv))
 
 
 # ---------------------------------------------------------------- healthy cases
 def healthy_digits_relu_adam():
     x, xv, y, yv = _digits()
     model = _mlp(64, [64, 32], "relu", init="he_normal")
-    return _fit(model, keras.optimizers.Adam(3e-3), SCCE, x, y, 8, 64, (xv, yv), every=5)
+    return _fit(model, keras.optimizers.Adam(1e-2), SCCE, x, y, 8, 32, (xv, yv))
 
 
 def healthy_digits_batch_norm_sgd_momentum():
     x, xv, y, yv = _digits()
     model = _mlp(64, [64, 64], "relu", init="he_normal", batch_norm=True)
-    optimizer = keras.optimizers.SGD(0.05, momentum=0.9)
-    return _fit(model, optimizer, SCCE, x, y, 8, 64, (xv, yv), every=5)
+    optimizer = keras.optimizers.SGD(0.1, momentum=0.9)
+    return _fit(model, optimizer, SCCE, x, y, 8, 32, (xv, yv))
 
 
 def healthy_digits_dropout_rmsprop():
     x, xv, y, yv = _digits()
     model = _mlp(64, [128], "relu", init="he_normal", dropout=0.3)
-    return _fit(model, keras.optimizers.RMSprop(2e-3), SCCE, x, y, 8, 64, (xv, yv), every=5)
+    return _fit(model, keras.optimizers.RMSprop(3e-3), SCCE, x, y, 12, 32, (xv, yv))
 
 
 def healthy_deep_relu_batch_norm():
     x, xv, y, yv = _digits()
     model = _mlp(64, [32] * 6, "relu", init="he_normal", batch_norm=True)
-    return _fit(model, keras.optimizers.Adam(3e-3), SCCE, x, y, 8, 64, (xv, yv), every=5)
+    return _fit(model, keras.optimizers.Adam(1e-2), SCCE, x, y, 8, 32, (xv, yv))
 
 
 def healthy_breast_cancer_tanh_binary():
@@ -160,7 +162,7 @@ def healthy_breast_cancer_tanh_binary():
 def healthy_wine_sigmoid_sgd():
     x, xv, y, yv = _tabular("wine")
     model = _mlp(13, [16], "sigmoid", outputs=3)
-    return _fit(model, keras.optimizers.SGD(0.5), SCCE, x, y, 8, 16, (xv, yv))
+    return _fit(model, keras.optimizers.SGD(1.0), SCCE, x, y, 10, 16, (xv, yv))
 
 
 def healthy_iris_elu_nadam():
@@ -179,8 +181,8 @@ def healthy_cnn_digits():
         layers.GlobalAveragePooling2D(),
         layers.Dense(10, activation="softmax"),
     ])
-    return _fit(model, keras.optimizers.Adam(1e-2), SCCE, x.reshape(-1, 8, 8, 1), y, 8, 64,
-                (xv.reshape(-1, 8, 8, 1), yv), every=5)
+    return _fit(model, keras.optimizers.Adam(2e-2), SCCE, x.reshape(-1, 8, 8, 1), y, 12, 32,
+                (xv.reshape(-1, 8, 8, 1), yv))
 
 
 def healthy_gru_digit_rows():
@@ -188,8 +190,8 @@ def healthy_gru_digit_rows():
     model = keras.Sequential([
         keras.Input((8, 8)), layers.GRU(24), layers.Dense(10, activation="softmax"),
     ])
-    return _fit(model, keras.optimizers.Adam(1e-2), SCCE, x.reshape(-1, 8, 8), y, 8, 64,
-                (xv.reshape(-1, 8, 8), yv), every=5)
+    return _fit(model, keras.optimizers.Adam(2e-2), SCCE, x.reshape(-1, 8, 8), y, 12, 32,
+                (xv.reshape(-1, 8, 8), yv))
 
 
 def healthy_regression_mse_adam():
@@ -207,15 +209,15 @@ def healthy_functional_residual_adamw():
     hidden = layers.Add()([hidden, branch])
     outputs = layers.Dense(10, activation="softmax")(hidden)
     model = keras.Model(inputs, outputs)
-    return _fit(model, keras.optimizers.AdamW(3e-3, weight_decay=1e-3), SCCE, x, y, 8, 64,
-                (xv, yv), every=5)
+    return _fit(model, keras.optimizers.AdamW(1e-2, weight_decay=1e-3), SCCE, x, y, 12, 32,
+                (xv, yv))
 
 
 def healthy_no_validation_logits():
     x, _, y, _ = _digits()
     model = _mlp(64, [32], "relu", init="he_normal", out_activation=None)
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    return _fit(model, keras.optimizers.Adam(1e-2), loss, x, y, 8, 64, every=5)
+    return _fit(model, keras.optimizers.Adam(1e-2), loss, x, y, 12, 32)
 
 
 BUGGY = {
