@@ -40,8 +40,8 @@ def gradient_findings(table, vanishing_threshold=1e-3, exploding_threshold=100.0
             the largest layer's norm at the same step, in at least half of
             the logged steps, is vanishing. Defaults to `1e-3`.
         exploding_threshold: A layer whose gradient norm (running maximum)
-            grows beyond this many times its first logged norm, or beyond
-            `EXPLODING_ABSOLUTE`, is exploding. Defaults to `100.0`.
+            reaches more than this many times its median recorded norm, or
+            more than `EXPLODING_ABSOLUTE`, is exploding. Defaults to `100.0`.
         loss_non_finite_at: `(epoch, step)` where the loss was first NaN/Inf,
             or `None`. Defaults to `None`.
 
@@ -120,7 +120,7 @@ def _exploding(table, threshold):
         finite = rows[np.isfinite(rows["grad_norm"]) & (rows["grad_norm"] > 0)]
         if finite.empty:
             continue
-        baseline = float(finite["grad_norm"].iloc[0])
+        baseline = float(finite["grad_norm"].median())
         peaks = rows["grad_norm_max"].to_numpy(dtype=float)
         crossed = (peaks > threshold * baseline) | (peaks > EXPLODING_ABSOLUTE)
         if crossed.any():
@@ -136,7 +136,7 @@ def _exploding(table, threshold):
         step=step,
         evidence={
             "grad_norm_max": float(at["grad_norm_max"]),
-            "first_grad_norm": baseline,
+            "median_grad_norm": baseline,
             "growth": float(at["grad_norm_max"] / baseline),
         },
         advice=ADVICE["exploding_gradient"],

@@ -51,6 +51,10 @@ def _dense_values(gradient, jit_compile):
 
 def _loss_scale(optimizer):
     if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        # As `LossScaleOptimizer.scale_loss`: before the first `apply` builds
+        # the optimizer, the loss was scaled by the initial scale.
+        if not optimizer.built:
+            return tf.constant(optimizer.initial_scale, "float32")
         return tf.cast(tf.convert_to_tensor(optimizer.dynamic_scale), "float32")
     factor = getattr(optimizer, "loss_scale_factor", None)
     return None if factor is None else tf.constant(factor, "float32")

@@ -82,20 +82,12 @@ class Instrumentation:
             _layers.activation_layers(model, activations.layers) if activations else []
         )
         gradients = self._requests.get("gradients")
-        self._gradient_layers = _layers.gradient_layers(model) if gradients else []
-        self._slots = {
-            id(weight): slot
-            for slot, (_, weights) in enumerate(self._gradient_layers)
-            for weight in weights
-        }
+        # Subclassed models may build their weights only when the step is
+        # first traced: gradient layers are resolved there.
+        self._gradient_layers = None if gradients else []
         self._layout = None
         self._variable = None
         self._counter = _make_variable(model, np.int64(0))
-        self._shadows = {
-            id(w): _make_variable(model, np.zeros(w.shape, "float32"))
-            for _, weights in self._gradient_layers
-            for w in weights
-        }
         self._host_step, self._last_poll = 0, None
         for index, (_, layer, _) in enumerate(self._activation_layers):
             self._patches.wrap(layer, "call", self._capturing_call(index))
@@ -139,10 +131,13 @@ class Instrumentation:
 
     def _store(self, local):
         activations = self._requests.get("activations")
+        self._resolve_gradient_layers()
         if self._layout is None:
             self._layout = Layout(
                 gradient_layers=[name for name, _ in self._gradient_layers],
-                captures=self._capture_labels(local.captures),
+                captures=_layers.call_labels(
+                    self._activation_layers, [index for index, _ in local.captures]
+                ),
                 bins=activations.bins if activations else 0,
                 has_gradients="gradients" in self._requests,
                 has_activations=activations is not None,
@@ -155,15 +150,6 @@ class Instrumentation:
         if self._layout.has_activations:
             parts.append(self._activation_part(local, old, activations))
         variable.assign(tf.concat(parts, axis=0))
-
-    def _capture_labels(self, captures):
-        calls, labels = {}, []
-        for index, _ in captures:
-            name, _, activation = self._activation_layers[index]
-            count = calls.get(index, 0)
-            calls[index] = count + 1
-            labels.append((name if count == 0 else f"{name}/call_{count}", activation))
-        return labels
 
     def _activation_part(self, local, old, request):
         layout = self._layout
@@ -214,6 +200,7 @@ class Instrumentation:
         local = self._local
         if not getattr(local, "active", False):
             return original(grads, trainable_variables)
+        self._resolve_gradient_layers()
         grads = list(grads)
         variables = list(trainable_variables or self.model.trainable_variables)
         pairs = [(g, v) for g, v in zip(grads, variables) if id(v) in self._slots]
@@ -258,15 +245,29 @@ class Instrumentation:
         if self._variable is None:
             initial = self._layout.initial_vector()
 
-            def create(*_):
+            def create():
                 self._variable = _make_variable(self.model, initial)
 
-            context = tf.distribute.get_replica_context()
-            if context is not None and tf.distribute.has_strategy():
-                context.merge_call(create)
-            else:
-                create()
+            _create_once(create)
         return self._variable
+
+    def _resolve_gradient_layers(self):
+        if self._gradient_layers is not None:
+            return
+
+        def create():
+            layers = _layers.gradient_layers(self.model)
+            weights = [w for _, group in layers for w in group]
+            self._slots = {
+                id(w): slot for slot, (_, group) in enumerate(layers) for w in group
+            }
+            self._shadows = {
+                id(w): _make_variable(self.model, np.zeros(w.shape, "float32"))
+                for w in weights
+            }
+            self._gradient_layers = layers
+
+        _create_once(create)
 
     # ----- On the host -----
 
@@ -297,10 +298,20 @@ class Instrumentation:
         return self._layout
 
 
+def _create_once(create):
+    # Variables are created outside the step's graph, and in cross-replica
+    # context under a distribution strategy (replicas reach this together).
+    context = tf.distribute.get_replica_context()
+    if context is not None and tf.distribute.has_strategy():
+        context.merge_call(lambda *_: create())
+    else:
+        create()
+
+
 def _make_variable(model, value):
     strategy = model.distribute_strategy
     with tf.init_scope(), strategy.scope():
-        if strategy.num_replicas_in_sync > 1:
+        if tf.distribute.has_strategy():
             return tf.Variable(
                 value,
                 trainable=False,

@@ -75,6 +75,18 @@ def activation_layers(model, names=None):
     return [entry for entry in watched if entry[0] in names]
 
 
+def call_labels(watched, indices):
+    """Names the watched layer calls `indices` (positions in `watched`, in
+    call order): a layer's first call is its name, later calls of a shared
+    layer are "name/call_1", "name/call_2"... Returns `[(label, activation)]`."""
+    calls, labels = {}, []
+    for index in indices:
+        name, _, activation = watched[index]
+        count = calls[index] = calls.get(index, -1) + 1
+        labels.append((name if count == 0 else f"{name}/call_{count}", activation))
+    return labels
+
+
 def kernel_weights(layer):
     """The trainable weights of `layer` whose gradients the monitor reports."""
     weights = layer.trainable_weights

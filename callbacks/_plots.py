@@ -7,19 +7,23 @@ from matplotlib.figure import Figure
 MAX_LAYERS_DRAWN = 12
 
 
-def activation_figure(histograms):
-    """Top row: each layer's last histogram (as in seeds 001/003). Bottom row:
-    its histograms over the logged steps, darker = more values."""
+def activation_figure(histograms, over_time=True):
+    """Top row: each layer's last histogram (as in seeds 001/003). Bottom row
+    (if `over_time`): its histograms over the logged steps, brighter = more
+    values (fastai's "colorful dimension")."""
     layers = list(dict.fromkeys(histograms["layer"]))[:MAX_LAYERS_DRAWN]
-    columns = max(len(layers), 1)
-    figure = Figure(figsize=(2.6 * columns, 5.0))
-    axes = figure.subplots(2, columns, squeeze=False)
+    columns, lines = max(len(layers), 1), 2 if over_time else 1
+    figure = Figure(figsize=(2.6 * columns, 2.5 * lines))
+    axes = figure.subplots(lines, columns, squeeze=False)
     for column, layer in enumerate(layers):
         rows = histograms[histograms["layer"] == layer]
         edges, counts = rows["edges"].iloc[-1], rows["counts"].iloc[-1]
-        top, bottom = axes[0][column], axes[1][column]
+        top = axes[0][column]
         top.bar(edges[:-1], counts, width=np.diff(edges), align="edge")
         top.set_title(f"{layer}\nstep {int(rows['step'].iloc[-1])}", fontsize=8)
+        if not over_time:
+            continue
+        bottom = axes[1][column]
         image = np.log1p(np.stack(list(rows["counts"]), axis=1))
         bottom.imshow(image, aspect="auto", origin="lower", cmap="viridis")
         bottom.set_xlabel("record", fontsize=8)

@@ -45,9 +45,10 @@ class GradientMonitor(_monitor.Monitor):
         vanishing_threshold: A layer whose gradient norm is below this
             fraction of the largest layer's, in at least half of the records,
             has a vanishing gradient. Defaults to `1e-3`.
-        exploding_threshold: A layer whose gradient norm grows beyond this
-            many times its first recorded norm (or beyond 1e6) has an
-            exploding gradient. Defaults to `100.0`.
+        exploding_threshold: A layer whose gradient norm (its running
+            maximum) reaches more than this many times its median recorded
+            norm, or more than 1e6, has an exploding gradient. Defaults to
+            `100.0`.
         on_non_finite: `"warn"` to warn once, or `"stop"` to stop training,
             when a NaN or Inf appears in the gradients or the loss. Defaults
             to `"warn"`.

@@ -1,0 +1,61 @@
+"""Run in a fresh process: two logical CPUs must be configured before TF starts.
+
+Prints one JSON line: the monitors' numbers under MirroredStrategy and a
+manual GradientTape on the full batch.
+"""
+
+import json
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import tensorflow as tf  # noqa: E402
+
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from keras_recipes.callbacks import ActivationStats, GradientMonitor  # noqa: E402
+
+
+def build():
+    return keras.Sequential([
+        keras.Input((6,)),
+        keras.layers.Dense(8, activation="relu", name="hidden"),
+        keras.layers.Dense(3, activation="softmax", name="out"),
+    ])
+
+
+def main():
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((32, 6)).astype("float32")
+    y = rng.integers(0, 3, size=(32,))
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    with strategy.scope():
+        model = build()
+        model.compile(keras.optimizers.SGD(0.1), "sparse_categorical_crossentropy")
+    initial = model.get_weights()
+    stats, monitor = ActivationStats(every_n_batches=1), GradientMonitor(every_n_batches=1)
+    history = model.fit(x, y, batch_size=32, epochs=2, shuffle=False, verbose=0, callbacks=[stats, monitor])
+    reference = build()
+    reference.set_weights(initial)
+    with tf.GradientTape() as tape:
+        loss = keras.losses.SparseCategoricalCrossentropy()(y, reference(x, training=True))
+    grads = tape.gradient(loss, [reference.layers[0].kernel, reference.layers[1].kernel])
+    first = monitor.to_dataframe().query("step == 0").set_index("layer")["grad_norm"]
+    print(json.dumps({
+        "replicas": strategy.num_replicas_in_sync,
+        "history": sorted(history.history),
+        "activation_layers": sorted(set(stats.to_dataframe()["layer"])),
+        "activation_steps": sorted(set(int(s) for s in stats.to_dataframe()["step"])),
+        "monitor": [float(first["hidden"]), float(first["out"])],
+        "manual": [float(tf.norm(g)) for g in grads],
+        "patched": "train_step" in vars(model) or "call" in vars(model.layers[0]),
+    }))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

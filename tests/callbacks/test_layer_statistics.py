@@ -1,0 +1,58 @@
+import keras
+import numpy as np
+import pytest
+
+from keras_recipes.callbacks import layer_statistics
+
+
+def numpy_statistics(y, kind):
+    units = y.reshape(-1, y.shape[-1])
+    saturated = {
+        "sigmoid": np.mean((y < 0.01) | (y > 0.99)),
+        "tanh": np.mean(np.abs(y) > 0.99),
+    }.get(kind, np.nan)
+    dead = np.mean(units.max(axis=0) <= 0) if kind == "relu" else np.nan
+    return [y.mean(), y.std(), y.min(), y.max(), saturated, dead]
+
+
+def test_statistics_match_numpy():
+    x = np.random.default_rng(0).standard_normal((50, 5)).astype("float32")
+    model = keras.Sequential([
+        keras.Input((5,)),
+        keras.layers.Dense(6, activation="relu", bias_initializer=keras.initializers.Constant(-1.0), name="r"),
+        keras.layers.Dense(6, activation="sigmoid", kernel_initializer=keras.initializers.RandomNormal(stddev=20.0), name="s"),
+        keras.layers.Dense(4, activation="tanh", kernel_initializer=keras.initializers.RandomNormal(stddev=3.0), name="t"),
+    ])
+    kernel, bias = model.layers[0].get_weights()
+    kernel[:, :3] = 0.0  # units 0-2 see only the -1 bias: dead
+    model.layers[0].set_weights([kernel, bias])
+    table = layer_statistics(model, x)
+    assert table["layer"].tolist() == ["r", "s", "t"]
+    assert table["activation"].tolist() == ["relu", "sigmoid", "tanh"]
+    h, expected = x, []
+    for layer, kind in zip(model.layers, ["relu", "sigmoid", "tanh"]):
+        h = np.asarray(layer(h))
+        expected.append(numpy_statistics(h, kind))
+    got = table[["mean", "std", "min", "max", "saturated_fraction", "dead_fraction"]].to_numpy()
+    np.testing.assert_allclose(got, np.array(expected, dtype="float64"), rtol=1e-5, atol=1e-6)
+    assert table.loc[0, "dead_fraction"] >= 0.5
+    assert table.loc[1, "saturated_fraction"] > 0.05
+
+
+def test_layers_filter_shared_calls_and_model_left_alone():
+    inputs = keras.Input((4,))
+    shared = keras.layers.Dense(4, activation="tanh", name="shared")
+    outputs = keras.layers.Dense(2, activation="softmax", name="out")(shared(shared(inputs)))
+    model = keras.Model(inputs, outputs)
+    x = np.ones((3, 4), "float32")
+    before = model.predict(x, verbose=0)
+    table = layer_statistics(model, x, layers=["shared"])
+    assert table["layer"].tolist() == ["shared", "shared/call_1"]
+    assert "call" not in vars(shared)
+    np.testing.assert_array_equal(model.predict(x, verbose=0), before)
+
+
+def test_unknown_layer_name():
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="relu", name="d")])
+    with pytest.raises(ValueError, match="not layers with an activation.*Received: layers=\\['nope'\\]"):
+        layer_statistics(model, np.ones((2, 4)), layers=["nope"])
