@@ -105,28 +105,34 @@ def _overfitting(loss, val, ref, t, start):
     return None
 
 
+def _window_drop(values, w):
+    """How much lower the best of the last `w` epochs is than the best before
+    (robust to a single noisy epoch at either end)."""
+    return float(np.min(values[:-w]) - np.min(values[-w:]))
+
+
 def _underfitting(loss, val, ref, t, start):
     w = min(t["curve_window"], len(loss) - 1)
-    recent_drop = (loss[-1 - w] - loss[-1]) / ref
+    recent_drop = _window_drop(loss, w) / ref
     gap_ok = val is None or abs(val[-1] - loss[-1]) <= t["underfit_gap"] * loss[-1]
     if recent_drop < t["plateau_drop"] and loss[-1] > t["underfit_level"] * ref and gap_ok:
         evidence = {"last_loss": loss[-1], "reference_loss": ref, "window_drop": recent_drop * ref}
         if val is not None:
             evidence["last_val_loss"] = val[-1]
-        return "underfitting", len(loss) - 1 - w, evidence
+        return "underfitting", len(loss) - w, evidence
     return None
 
 
 def _needs_more_training(loss, val, ref, t, start):
     w = min(t["curve_window"], len(loss) - 1)
-    drops = [(loss[-1 - w] - loss[-1]) / ref]
+    drops = [_window_drop(loss, w) / ref]
     if val is not None:
-        drops.append((val[-1 - w] - val[-1]) / ref)
+        drops.append(_window_drop(val, w) / ref)
     if min(drops) > t["improving_drop"]:
         evidence = {"window_epochs": w, "window_drop": drops[0] * ref}
         if val is not None:
             evidence["window_val_drop"] = drops[1] * ref
-        return "needs_more_training", len(loss) - 1 - w, evidence
+        return "needs_more_training", len(loss) - w, evidence
     return None
 
 

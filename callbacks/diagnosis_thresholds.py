@@ -24,10 +24,10 @@ DIAGNOSIS_THRESHOLDS = {
     "overfit_patience": (3, "validation loss was best at least 3 epochs before the end ..."),
     "overfit_rise": (0.1, "... rose 10% above its best ..."),
     "overfit_min_rise": (0.02, "... by at least 2% of the reference, while training loss kept falling"),
-    "plateau_drop": (0.02, "training loss fell by less than 2% of the reference over the window"),
+    "plateau_drop": (0.02, "the window's best training loss is < 2% of the reference below the best before"),
     "underfit_level": (0.5, "a plateau above half the reference loss is underfitting ..."),
     "underfit_gap": (0.2, "... when validation loss is within 20% of training loss"),
-    "improving_drop": (0.02, "both losses still fell by 2% of the reference over the window"),
+    "improving_drop": (0.02, "both losses' window bests are > 2% of the reference below the bests before"),
     # Layer rules.
     "vanishing_ratio": (1e-3, "layer/output-layer gradient-norm ratio below 1e-3 (AutoTrainer)"),
     "exploding_growth": (100.0, "gradient norm 100x its first logged value, on an unstable curve"),

@@ -144,12 +144,12 @@ def healthy_digits_batch_norm_sgd_momentum():
 def healthy_digits_dropout_rmsprop():
     x, xv, y, yv = _digits()
     model = _mlp(64, [128], "relu", init="he_normal", dropout=0.3)
-    return _fit(model, keras.optimizers.RMSprop(3e-3), SCCE, x, y, 12, 32, (xv, yv))
+    return _fit(model, keras.optimizers.RMSprop(1e-2), SCCE, x, y, 10, 32, (xv, yv))
 
 
 def healthy_deep_relu_batch_norm():
     x, xv, y, yv = _digits()
-    model = _mlp(64, [32] * 6, "relu", init="he_normal", batch_norm=True)
+    model = _mlp(64, [32] * 4, "relu", init="he_normal", batch_norm=True)
     return _fit(model, keras.optimizers.Adam(1e-2), SCCE, x, y, 8, 32, (xv, yv))
 
 
@@ -177,18 +177,17 @@ def healthy_cnn_digits():
         keras.Input((8, 8, 1)),
         layers.Conv2D(8, 3, padding="same", activation="relu", kernel_initializer="he_normal"),
         layers.MaxPooling2D(),
-        layers.Conv2D(16, 3, padding="same", activation="relu", kernel_initializer="he_normal"),
-        layers.GlobalAveragePooling2D(),
+        layers.Flatten(),
         layers.Dense(10, activation="softmax"),
     ])
-    return _fit(model, keras.optimizers.Adam(2e-2), SCCE, x.reshape(-1, 8, 8, 1), y, 12, 32,
+    return _fit(model, keras.optimizers.Adam(1e-2), SCCE, x.reshape(-1, 8, 8, 1), y, 12, 32,
                 (xv.reshape(-1, 8, 8, 1), yv))
 
 
 def healthy_gru_digit_rows():
     x, xv, y, yv = _digits()
     model = keras.Sequential([
-        keras.Input((8, 8)), layers.GRU(24), layers.Dense(10, activation="softmax"),
+        keras.Input((8, 8)), layers.GRU(16), layers.Dense(10, activation="softmax"),
     ])
     return _fit(model, keras.optimizers.Adam(2e-2), SCCE, x.reshape(-1, 8, 8), y, 12, 32,
                 (xv.reshape(-1, 8, 8), yv))
@@ -222,8 +221,8 @@ def healthy_no_validation_logits():
 
 BUGGY = {
     "vanishing_deep_sigmoid": (vanishing_deep_sigmoid, "vanishing_gradient"),
-    "exploding_large_learning_rate": (exploding_large_learning_rate, "exploding_gradient"),
-    "non_finite_large_learning_rate": (exploding_large_learning_rate, "non_finite"),
+    "exploding_large_learning_rate": (exploding_large_learning_rate,
+                                      ("exploding_gradient", "non_finite")),
     "dead_relu_negative_bias": (dead_relu_negative_bias, "dead_relu"),
     "saturated_tanh_large_init": (saturated_tanh_large_init, "saturated_activation"),
     "not_decreasing_tiny_learning_rate": (not_decreasing_tiny_learning_rate, "loss_not_decreasing"),
@@ -244,7 +243,8 @@ HEALTHY = {case.__name__: case for case in (
 def test_buggy_case_yields_its_kind(name):
     case, expected = BUGGY[name]
     kinds = [finding.kind for finding in case().findings]
-    assert expected in kinds
+    expected = (expected,) if isinstance(expected, str) else expected
+    assert set(expected) <= set(kinds), kinds
 
 
 @pytest.mark.parametrize("name", sorted(HEALTHY))
