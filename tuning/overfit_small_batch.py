@@ -45,9 +45,13 @@ class OverfitResult:
         accuracy = "" if self.final_accuracy is None else (
             f", accuracy {self.final_accuracy:.3f}"
         )
+        hint = "" if self.reached else (
+            " Seed 003: if the loss goes down slowly, raise the learning rate; if "
+            "it blows up, lower it; then revisit the architecture and initialization."
+        )
         return (
             f"The model {how} (loss {self.initial_loss:.4f} -> "
-            f"{self.final_loss:.4f}{accuracy})."
+            f"{self.final_loss:.4f}{accuracy}).{hint}"
         )
 
 

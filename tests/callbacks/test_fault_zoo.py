@@ -79,9 +79,9 @@ SCCE = "sparse_categorical_crossentropy"
 
 # ---------------------------------------------------------------- buggy cases
 def vanishing_deep_sigmoid():
-    x, xv, y, yv = _digits()
+    x, _, y, _ = _digits()
     model = _mlp(64, [32] * 6, "sigmoid", init=keras.initializers.RandomNormal(stddev=0.05))
-    return _fit(model, keras.optimizers.SGD(0.1), SCCE, x[:512], y[:512], 6, 32, (xv, yv))
+    return _fit(model, keras.optimizers.SGD(0.1), SCCE, x, y, 6, 32)
 
 
 def exploding_large_learning_rate():
@@ -91,21 +91,21 @@ def exploding_large_learning_rate():
 
 
 def dead_relu_negative_bias():
-    x, xv, y, yv = _digits()
+    x, _, y, _ = _digits()
     model = _mlp(64, [32, 32], "relu", init="he_normal", bias=keras.initializers.Constant(-3.0))
-    return _fit(model, keras.optimizers.Adam(1e-3), SCCE, x[:512], y[:512], 5, 32, (xv, yv))
+    return _fit(model, keras.optimizers.Adam(1e-3), SCCE, x, y, 5, 32)
 
 
 def saturated_tanh_large_init():
-    x, xv, y, yv = _digits()
+    x, _, y, _ = _digits()
     model = _mlp(64, [32, 32], "tanh", init=keras.initializers.RandomNormal(stddev=3.0))
-    return _fit(model, keras.optimizers.SGD(0.01), SCCE, x[:512], y[:512], 5, 32, (xv, yv))
+    return _fit(model, keras.optimizers.SGD(0.01), SCCE, x, y, 5, 32)
 
 
 def not_decreasing_tiny_learning_rate():
-    x, xv, y, yv = _digits()
+    x, _, y, _ = _digits()
     model = _mlp(64, [32], "relu", init="he_normal")
-    return _fit(model, keras.optimizers.SGD(1e-5), SCCE, x[:512], y[:512], 4, 32, (xv, yv))
+    return _fit(model, keras.optimizers.SGD(1e-5), SCCE, x, y, 4, 32)
 
 
 def oscillating_batch_one_momentum():
@@ -135,10 +135,10 @@ def healthy_digits_relu_adam():
 
 
 def healthy_digits_batch_norm_sgd_momentum():
-    x, xv, y, yv = _digits()
+    x, _, y, _ = _digits()
     model = _mlp(64, [64, 64], "relu", init="he_normal", batch_norm=True)
     optimizer = keras.optimizers.SGD(0.1, momentum=0.9)
-    return _fit(model, optimizer, SCCE, x, y, 8, 32, (xv, yv))
+    return _fit(model, optimizer, SCCE, x, y, 8, 32)
 
 
 def healthy_digits_dropout_rmsprop():
@@ -148,9 +148,9 @@ def healthy_digits_dropout_rmsprop():
 
 
 def healthy_deep_relu_batch_norm():
-    x, xv, y, yv = _digits()
+    x, _, y, _ = _digits()
     model = _mlp(64, [32] * 4, "relu", init="he_normal", batch_norm=True)
-    return _fit(model, keras.optimizers.Adam(1e-2), SCCE, x, y, 8, 32, (xv, yv))
+    return _fit(model, keras.optimizers.Adam(1e-2), SCCE, x, y, 8, 32)
 
 
 def healthy_breast_cancer_tanh_binary():
@@ -185,12 +185,11 @@ def healthy_cnn_digits():
 
 
 def healthy_gru_digit_rows():
-    x, xv, y, yv = _digits()
+    x, _, y, _ = _digits()
     model = keras.Sequential([
         keras.Input((8, 8)), layers.GRU(16), layers.Dense(10, activation="softmax"),
     ])
-    return _fit(model, keras.optimizers.Adam(2e-2), SCCE, x.reshape(-1, 8, 8), y, 12, 32,
-                (xv.reshape(-1, 8, 8), yv))
+    return _fit(model, keras.optimizers.Adam(2e-2), SCCE, x.reshape(-1, 8, 8), y, 12, 32)
 
 
 def healthy_regression_mse_adam():
