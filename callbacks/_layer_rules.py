@@ -112,11 +112,13 @@ def non_finite_findings(gradients, suggestion=None):
 
 
 # Activation symptoms: (kind, activations it applies to, column, threshold,
-# progress threshold of the confirmation by the curve).
+# progress threshold of the confirmation by the curve, whether the output
+# layer counts). A saturated sigmoid OUTPUT is a confident prediction, not a
+# problem.
 ACTIVATION_SYMPTOMS = (
-    ("dead_relu", ("relu",), "dead_fraction", "dead_fraction", "impaired_progress"),
+    ("dead_relu", ("relu",), "dead_fraction", "dead_fraction", "impaired_progress", True),
     ("saturated_activation", ("sigmoid", "tanh"), "saturated_fraction",
-     "saturated_fraction", "saturation_progress"),
+     "saturated_fraction", "saturation_progress", False),
 )
 
 
@@ -124,9 +126,11 @@ def activation_findings(activations, curve, t, suggestion=None):
     """`dead_relu` / `saturated_activation`, one per affected layer."""
     if activations is None or activations.empty:
         return []
-    found = []
-    for kind, names, column, threshold, confirm in ACTIVATION_SYMPTOMS:
+    found, output_layer = [], activations["layer"].unique()[-1]
+    for kind, names, column, threshold, confirm, with_output in ACTIVATION_SYMPTOMS:
         frame = activations[activations["activation"].isin(names)]
+        if not with_output:
+            frame = frame[frame["layer"] != output_layer]
         if frame.empty or curve["progress"] >= t[confirm]:
             continue
 

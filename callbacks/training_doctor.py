@@ -37,7 +37,9 @@ class TrainingDoctor(keras.callbacks.Callback):
     from the seeds. Precision comes first: a symptom must hold over a window
     of logged steps, and symptoms that can be harmless (a few dead units)
     count only when the training curve shows that learning is impaired. The
-    thresholds and their reasons are in `DIAGNOSIS_THRESHOLDS`.
+    thresholds and their reasons are in `DIAGNOSIS_THRESHOLDS`. Findings are
+    computed when training ends, and after every epoch when `stop_on` names
+    a kind other than `non_finite`. Curve findings need at least 4 epochs.
 
     Args:
         every_n_batches: The monitors record every this many steps.
