@@ -9,9 +9,15 @@ from keras_recipes.callbacks import _layer_rules
 
 # A finding of the key kind is dropped when one of the value kinds is found:
 # the latter is the cause, the former its consequence.
+_BLOWN_UP = ("non_finite", "exploding_gradient")
 EXPLAINED_BY = {
     "vanishing_gradient": ("dead_relu", "saturated_activation"),
-    "underfitting": ("dead_relu", "saturated_activation", "vanishing_gradient"),
+    "underfitting": ("dead_relu", "saturated_activation", "vanishing_gradient", *_BLOWN_UP),
+    # After a blow-up the curves describe a broken network, not a training
+    # that needs more epochs or regularization.
+    "needs_more_training": _BLOWN_UP,
+    "overfitting": _BLOWN_UP,
+    "loss_not_decreasing": _BLOWN_UP,
     # Dead or saturated units also give zero updates; that is not the learning rate.
     "learning_rate_too_low": ("dead_relu", "saturated_activation", "vanishing_gradient"),
 }

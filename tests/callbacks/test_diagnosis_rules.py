@@ -146,3 +146,12 @@ def test_learning_rate_suggestion_reaches_the_advice():
     findings = diagnose(_curves("flat"), _gradients({}, update_ratio=1e-7), None,
                         resolve_thresholds(), chance_loss=CHANCE, suggestion=0.0316)
     assert all("0.0316" in f.advice for f in findings)
+
+
+def test_curves_after_a_blow_up_are_not_read_as_training_progress():
+    # Seen in the zoo: NaN weights behind a ReLU that outputs 0, a finite loss
+    # that "improves" as the output bias learns.
+    gradients = _gradients({}, non_finite_at=2)
+    curves = pd.DataFrame({"loss": [4e29, 2e26, 7e24, 2e23]})
+    findings = diagnose(curves, gradients, None, resolve_thresholds())
+    assert [f.kind for f in findings] == ["non_finite"]

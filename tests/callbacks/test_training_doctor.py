@@ -19,13 +19,14 @@ def _relu_net(bias=0.0):
     ])
 
 
-def test_dead_relu_report_and_saved_files(digits, tmp_path):
+def test_dead_relu_report_and_saved_files(digits, tmp_path, models):
     x, xv, y, yv = digits
     model = _relu_net(bias=-3.0)
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=SCCE, metrics=["accuracy"])
     doctor = TrainingDoctor(every_n_batches=2)
     model.fit(x[:320], y[:320], epochs=4, batch_size=32, validation_data=(xv[:100], yv[:100]),
               verbose=0, callbacks=[doctor])
+    assert models.leftover_patches(model) == []  # the doctor undid its monitors' patches
     kinds = [f.kind for f in doctor.findings]
     assert kinds == ["dead_relu", "loss_not_decreasing"]
     dead = doctor.findings[0]

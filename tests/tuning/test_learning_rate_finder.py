@@ -63,6 +63,21 @@ def test_sweep_restores_weights_and_optimizer_state(digits):
         np.testing.assert_array_equal(before, variable.numpy())
     assert int(model.optimizer.iterations.numpy()) == 10
     assert float(model.optimizer.learning_rate.numpy()) == pytest.approx(1e-3)
+    # Training goes on from where it was.
+    model.fit(x[:320], y[:320], epochs=1, batch_size=32, verbose=0)
+    assert int(model.optimizer.iterations.numpy()) == 20
+
+
+def test_sweep_restores_batch_norm_statistics(digits):
+    x, _, y, _ = digits
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(16),
+                              keras.layers.BatchNormalization(), keras.layers.Dropout(0.2),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    moving_mean = model.layers[1].moving_mean.numpy().copy()
+    result = find_learning_rate(model, x, y, min_lr=1e-3, max_lr=1.0, steps=12)
+    assert len(result.to_dataframe()) == 12
+    np.testing.assert_array_equal(model.layers[1].moving_mean.numpy(), moving_mean)
 
 
 def test_sweep_rejects_schedule():
