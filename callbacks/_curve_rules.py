@@ -124,14 +124,15 @@ def _underfitting(loss, val, ref, t, start):
 
 
 def _needs_more_training(loss, val, ref, t, start):
+    # Seed 003: BOTH curves still improving. A training loss alone keeps
+    # falling long after the model stopped getting better.
+    if val is None or not np.all(np.isfinite(val)):
+        return None
     w = min(t["curve_window"], len(loss) - 1)
-    drops = [_window_drop(loss, w) / ref]
-    if val is not None:
-        drops.append(_window_drop(val, w) / ref)
+    drops = [_window_drop(loss, w) / ref, _window_drop(val, w) / ref]
     if min(drops) > t["improving_drop"]:
-        evidence = {"window_epochs": w, "window_drop": drops[0] * ref}
-        if val is not None:
-            evidence["window_val_drop"] = drops[1] * ref
+        evidence = {"window_epochs": w, "window_drop": drops[0] * ref,
+                    "window_val_drop": drops[1] * ref}
         return "needs_more_training", len(loss) - w, evidence
     return None
 

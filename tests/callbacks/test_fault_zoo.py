@@ -131,7 +131,7 @@ def underfitting_one_unit_bottleneck():
 def healthy_digits_relu_adam():
     x, xv, y, yv = _digits()
     model = _mlp(64, [64, 32], "relu", init="he_normal")
-    return _fit(model, keras.optimizers.Adam(1e-2), SCCE, x, y, 8, 32, (xv, yv))
+    return _fit(model, keras.optimizers.Adam(1e-2), SCCE, x, y, 12, 32, (xv, yv))
 
 
 def healthy_digits_batch_norm_sgd_momentum():
@@ -150,7 +150,7 @@ def healthy_digits_dropout_rmsprop():
 def healthy_deep_relu_batch_norm():
     x, _, y, _ = _digits()
     model = _mlp(64, [32] * 4, "relu", init="he_normal", batch_norm=True)
-    return _fit(model, keras.optimizers.Adam(1e-2), SCCE, x, y, 8, 32)
+    return _fit(model, keras.optimizers.Adam(1e-2), SCCE, x, y, 14, 32)
 
 
 def healthy_breast_cancer_tanh_binary():
@@ -189,13 +189,13 @@ def healthy_gru_digit_rows():
     model = keras.Sequential([
         keras.Input((8, 8)), layers.GRU(16), layers.Dense(10, activation="softmax"),
     ])
-    return _fit(model, keras.optimizers.Adam(2e-2), SCCE, x.reshape(-1, 8, 8), y, 12, 32)
+    return _fit(model, keras.optimizers.Adam(2e-2), SCCE, x.reshape(-1, 8, 8), y, 16, 32)
 
 
 def healthy_regression_mse_adam():
     x, y = _regression(noise=0.1)
     model = _mlp(8, [32, 32], "relu", outputs=1, init="he_normal", out_activation=None)
-    return _fit(model, keras.optimizers.Adam(1e-2), "mse", x[:384], y[:384], 10, 32,
+    return _fit(model, keras.optimizers.Adam(1e-2), "mse", x[:384], y[:384], 16, 32,
                 (x[384:], y[384:]))
 
 

@@ -32,6 +32,8 @@ def test_needs_more_training_when_both_curves_still_fall():
     assert _kinds(findings) == ["needs_more_training"]
     assert findings[0].evidence["window_val_drop"] > 0.05 * CHANCE
     assert "Train longer" in findings[0].advice
+    # Without validation there is no telling whether the model still improves.
+    assert diagnose_curves(frame[["loss"]], chance_loss=CHANCE) == []
 
 
 def test_overfitting_points_at_the_best_validation_epoch():
