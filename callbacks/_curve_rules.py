@@ -58,6 +58,7 @@ def curve_findings(curves, reference, t, suggestion=None, start=None):
         finding = rule(loss, val, float(reference), t, start)
         if finding is not None:
             kind, epoch, evidence = finding
+            evidence = {key: _plain(value) for key, value in evidence.items()}
             found.append(Finding(kind, None, epoch, None, evidence, advice_for(kind, suggestion)))
         if found and found[-1].kind in _STOPPING_KINDS:
             break
@@ -135,6 +136,11 @@ def _needs_more_training(loss, val, ref, t, start):
                     "window_val_drop": drops[1] * ref}
         return "needs_more_training", len(loss) - w, evidence
     return None
+
+
+def _plain(value):
+    """NumPy scalars as Python numbers, so evidence prints and serializes cleanly."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _last_finite(values):

@@ -29,10 +29,7 @@ def text_report(findings, curves, stopped_on=None):
     if not findings:
         lines.append("No problem found: gradients, activations and loss curves look healthy.")
     for number, finding in enumerate(findings, 1):
-        where = f" in layer '{finding.layer}'" if finding.layer else ""
-        when = "" if finding.epoch is None else f" (first seen at epoch {finding.epoch}"
-        when += "" if not when else ("" if finding.step is None else f", step {finding.step}") + ")"
-        lines.append(f"{number}. {finding.kind}{where}{when}")
+        lines.append(f"{number}. {finding.kind}{_where_and_when(finding)}")
         numbers = ", ".join(f"{key}={_format(value)}" for key, value in finding.evidence.items())
         lines.append(f"   evidence: {numbers}")
         lines.append(f"   fix: {finding.advice}")
@@ -75,6 +72,14 @@ def loss_figure(curves):
         axis.legend()
     figure.tight_layout()
     return figure
+
+
+def _where_and_when(finding):
+    where = f" in layer '{finding.layer}'" if finding.layer else ""
+    if finding.epoch is None:
+        return where
+    step = "" if finding.step is None else f", step {finding.step}"
+    return f"{where} (first seen at epoch {finding.epoch}{step})"
 
 
 def _format(value):
