@@ -24,19 +24,30 @@ def layer_sums(pairs, slots, count, model):
         # sum, so report the norm of the sum.
         gradients = context.all_reduce("sum", gradients)
     scale = _loss_scale(model.optimizer)
-    sums, bad = [[] for _ in range(count)], [[] for _ in range(count)]
-    for gradient, (_, variable) in zip(gradients, pairs):
-        slot = slots[id(variable)]
-        values = tf.cast(gradient, "float32")
-        if scale is not None:
-            values = values / scale
-        sums[slot].append(tf.reduce_sum(tf.square(values)))
-        bad[slot].append(tf.reduce_sum(tf.cast(~tf.math.is_finite(values), "float32")))
+    values = [tf.cast(g, "float32") if scale is None else tf.cast(g, "float32") / scale for g in gradients]
+    slots_of = [slots[id(variable)] for _, variable in pairs]
+    sums = _per_layer([tf.reduce_sum(tf.square(v)) for v in values], slots_of, count)
     if isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer):
         # Overflowing scaled gradients are the loss scaler's business: it
         # skips the step and lowers the scale.
-        bad = [[] for _ in range(count)]
-    return _stack(sums), _stack(bad)
+        return sums, tf.zeros([count])
+
+    def count_non_finite():
+        bad = [tf.reduce_sum(tf.cast(~tf.math.is_finite(v), "float32")) for v in values]
+        return _per_layer(bad, slots_of, count)
+
+    # Counting is elementwise work: only do it when a sum is not finite.
+    finite = tf.reduce_all(tf.math.is_finite(sums))
+    return sums, tf.cond(finite, lambda: tf.zeros([count]), count_non_finite)
+
+
+def _per_layer(scalars, slots_of, count):
+    parts = [[] for _ in range(count)]
+    for scalar, slot in zip(scalars, slots_of):
+        parts[slot].append(scalar)
+    if not parts:
+        return tf.zeros([0])
+    return tf.stack([tf.add_n(p) if p else tf.constant(0.0) for p in parts])
 
 
 def _dense_values(gradient, jit_compile):
@@ -60,7 +71,19 @@ def _loss_scale(optimizer):
     return None if factor is None else tf.constant(factor, "float32")
 
 
-def _stack(parts):
-    if not parts:
-        return tf.zeros([0])
-    return tf.stack([tf.add_n(p) if p else tf.constant(0.0) for p in parts])
+def copy_weights(weights, shadows):
+    """Assigns each weight's value to its shadow (`shadows[id(weight)]`)."""
+    for weight in weights:
+        shadows[id(weight)].assign(tf.cast(weight.value, "float32"))
+
+
+def weight_sums(weights, shadows, slots, count):
+    """Per-layer sums of squares of the weights before this step (the
+    shadows) and of this step's update (weights now minus shadows)."""
+    before_sums, update_sums = [], []
+    for weight in weights:
+        before = shadows[id(weight)].read_value()
+        before_sums.append(tf.reduce_sum(tf.square(before)))
+        update_sums.append(tf.reduce_sum(tf.square(tf.cast(weight.value, "float32") - before)))
+    slots_of = [slots[id(weight)] for weight in weights]
+    return _per_layer(before_sums, slots_of, count), _per_layer(update_sums, slots_of, count)

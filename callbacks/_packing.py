@@ -3,10 +3,10 @@
 Layout: the gradient part, then the activation part (each present only when
 a monitor asked for it).
 
-- Gradient part, for L layers: running max and non-finite count since the
-  last logging step (2L, device-side state), then the snapshot of the last
-  logging step: its step, grad_norm, grad_norm_max, non_finite,
-  weight_norm, update_norm (1 + 5L).
+- Gradient part, for L layers: the snapshot of the last logging step: its
+  step, grad_norm, grad_norm_max, non_finite, weight_norm, update_norm
+  (1 + 5L). (The running max and non-finite count between logging steps
+  live in a separate device-side state variable the host never reads.)
 - Activation part: the last logging step, then one `tensor_statistics`
   vector per watched layer call.
 """
@@ -34,7 +34,11 @@ class Layout:
     def gradient_size(self):
         if not self.has_gradients:
             return 0
-        return 2 * len(self.gradient_layers) + 1 + len(GRADIENT_COLUMNS) * len(self.gradient_layers)
+        return 1 + len(GRADIENT_COLUMNS) * len(self.gradient_layers)
+
+    @property
+    def gradient_slice(self):
+        return 0, self.gradient_size
 
     @property
     def activation_slice(self):
@@ -46,21 +50,15 @@ class Layout:
 
     def initial_vector(self):
         vector = np.zeros(self.activation_slice[1], "float32")
-        count = len(self.gradient_layers)
         if self.has_gradients:
-            vector[2 * count] = -1.0
+            vector[0] = -1.0
         if self.has_activations:
             vector[self.activation_slice[0]] = -1.0
         return vector
 
-    def split_gradients(self, vector):
-        """(running max, non-finite count, snapshot) of the gradient part."""
-        count = len(self.gradient_layers)
-        return vector[:count], vector[count : 2 * count], vector[2 * count : self.gradient_size]
-
     def gradient_snapshot(self, vector):
         """Host side: (step, {column: per-layer array}) of the last logging step."""
-        _, _, snapshot = self.split_gradients(vector)
+        snapshot = np.asarray(vector[: self.gradient_size])
         count = len(self.gradient_layers)
         columns = np.asarray(snapshot[1:]).reshape(len(GRADIENT_COLUMNS), count)
         return int(snapshot[0]), dict(zip(GRADIENT_COLUMNS, columns))

@@ -87,6 +87,12 @@ def tensor_statistics(y, activation, bins):
     return tf.concat([head, edges, histogram], axis=0)
 
 
+def stacked_statistics(tensors, activations, bins):
+    """`tensor_statistics` of several tensors, concatenated in one vector."""
+    parts = [tensor_statistics(t, a, bins) for t, a in zip(tensors, activations)]
+    return tf.concat(parts, axis=0) if parts else tf.zeros([0])
+
+
 def _saturated_fraction(flat, kind):
     if kind == "sigmoid":
         flat_ends = (flat < SIGMOID_SATURATION) | (flat > 1.0 - SIGMOID_SATURATION)

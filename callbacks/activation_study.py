@@ -53,6 +53,20 @@ def activation_study(
     for name, value in (("depth", depth), ("width", width), ("batch_size", batch_size)):
         _validation.check_positive_int(name, value)
     _validation.check_positive_int("histogram_bins", histogram_bins)
+    model = _deep_stack(activation, initializer, depth, width, seed)
+    x = np.random.default_rng(seed).standard_normal((batch_size, width)).astype("float32")
+    labels, packed = forward_statistics(model, x, None, histogram_bins)
+    rows, histograms = [], []
+    for (label, kind), vector in zip(labels, packed):
+        stats, (low, high), counts = _statistics.unpack_statistics(vector, histogram_bins)
+        rows.append([label, kind, *stats.values()])
+        histograms.append([0, 0, label, np.linspace(low, high, histogram_bins + 1), counts])
+    table = pd.DataFrame(rows, columns=["layer", "activation", *_statistics.STATISTIC_NAMES])
+    histograms = pd.DataFrame(histograms, columns=["step", "epoch", "layer", "edges", "counts"])
+    return table, _plots.activation_figure(histograms, over_time=False)
+
+
+def _deep_stack(activation, initializer, depth, width, seed):
     model = keras.Sequential([keras.Input((width,))], name="activation_study")
     for index in range(depth):
         model.add(
@@ -64,16 +78,7 @@ def activation_study(
                 name=f"layer_{index + 1}",
             )
         )
-    x = np.random.default_rng(seed).standard_normal((batch_size, width)).astype("float32")
-    labels, packed = forward_statistics(model, x, None, histogram_bins)
-    rows, histograms = [], []
-    for (label, kind), vector in zip(labels, packed):
-        stats, (low, high), counts = _statistics.unpack_statistics(vector, histogram_bins)
-        rows.append([label, kind, *stats.values()])
-        histograms.append([0, 0, label, np.linspace(low, high, histogram_bins + 1), counts])
-    table = pd.DataFrame(rows, columns=["layer", "activation", *_statistics.STATISTIC_NAMES])
-    histograms = pd.DataFrame(histograms, columns=["step", "epoch", "layer", "edges", "counts"])
-    return table, _plots.activation_figure(histograms, over_time=False)
+    return model
 
 
 def _initializer(initializer, seed):

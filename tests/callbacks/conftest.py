@@ -71,7 +71,7 @@ def build(kind):
         inputs = keras.Input((6,))
         h = L.Dense(8, activation="relu", name="dense")(inner(inputs))
         outputs = L.Dense(3, activation="softmax", name="out")(h)
-        return keras.Model(inputs, outputs, name="outer"), ["inner/dense", "outer/dense", "out"]
+        return keras.Model(inputs, outputs, name="outer"), ["inner/dense", "dense", "out"]
     if kind == "conv":
         model = keras.Sequential([keras.Input((8, 8, 1)), L.Conv2D(4, 3, activation="relu", name="conv"),
                                   L.GlobalAveragePooling2D(), L.Dense(3, activation="softmax", name="out")])

@@ -1,0 +1,183 @@
+"""Wall-time overhead of the training monitors, side by side in one process.
+
+Contenders, each timed on the same `fit` (a fresh model with the same initial
+weights every time, so every contender pays one trace):
+
+- `none`: no callback (the reference);
+- `defaults`: `ActivationStats()` + `GradientMonitor()` at their defaults;
+- `gradient_norms_every_step`: `GradientMonitor()` alone (its norms, running
+  max and non-finite counts are computed at every step; recorded every 10);
+- `full_every_step`: both monitors with `every_n_batches=1` (every
+  statistic and histogram computed AND read by the host at every step);
+- `tensorboard_hist`: Keras `TensorBoard(histogram_freq=1)`;
+- `naive_extra_pass`: a callback that runs an extra forward/backward pass on
+  a batch at each logging step (every 10 batches, GradientMonitor's default)
+  to get gradient norms, as the existing tools do.
+
+Models: an MLP on scikit-learn's digits and a small CNN on generated 32x32
+images. Prints, per model, the median over at least 5 repeats of the whole
+`fit` wall time (which includes tracing the step once) and of the
+steady-state epoch time (epochs after the first), each with its ratio to
+`none`, and, last, `overhead_default=<ratio>`: the larger of the two models'
+whole-`fit` ratios for `defaults`. Targets: defaults <= 1.03, gradient norms
+every step <= 1.05.
+
+Usage: python bench/monitor_overhead.py [--quick] [--repeats N]
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from keras_recipes.callbacks import ActivationStats, GradientMonitor  # noqa: E402
+
+NAIVE_EVERY = 10
+
+
+class NaiveGradientNorms(keras.callbacks.Callback):
+    """What the existing tools do: an extra forward+backward pass."""
+
+    def __init__(self, x, y, every=NAIVE_EVERY):
+        super().__init__()
+        self.x, self.y, self.every, self.norms = x, y, every, []
+
+    def on_train_begin(self, logs=None):
+        self.step = 0
+        self.norms = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.step % self.every == 0:
+            with tf.GradientTape() as tape:
+                y_pred = self.model(self.x, training=True)
+                loss = self.model.compute_loss(x=self.x, y=self.y, y_pred=y_pred)
+            grads = tape.gradient(loss, self.model.trainable_weights)
+            self.norms.append([float(tf.norm(g)) for g in grads if g is not None])
+        self.step += 1
+
+
+def mlp_task():
+    from sklearn.datasets import load_digits
+
+    data = load_digits()
+    x = (data.data / 16.0).astype("float32")
+    y = data.target.astype("int32")
+
+    def build():
+        return keras.Sequential([
+            keras.Input((64,)),
+            keras.layers.Dense(128, activation="relu"),
+            keras.layers.Dense(64, activation="relu"),
+            keras.layers.Dense(10, activation="softmax"),
+        ])
+
+    return "mlp_digits", build, x, y, 32
+
+
+def cnn_task():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((1024, 32, 32, 3)).astype("float32")
+    y = (x[:, :16].mean(axis=(1, 2, 3)) > 0).astype("int32")
+
+    def build():
+        return keras.Sequential([
+            keras.Input((32, 32, 3)),
+            keras.layers.Conv2D(16, 3, activation="relu"),
+            keras.layers.MaxPooling2D(),
+            keras.layers.Conv2D(32, 3, activation="relu"),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(2, activation="softmax"),
+        ])
+
+    return "cnn_32x32", build, x, y, 64
+
+
+def contenders(x, y, batch_size, log_dir):
+    return {
+        "none": lambda: [],
+        "defaults": lambda: [ActivationStats(), GradientMonitor()],
+        "gradient_norms_every_step": lambda: [GradientMonitor()],
+        "full_every_step": lambda: [ActivationStats(every_n_batches=1), GradientMonitor(every_n_batches=1)],
+        "tensorboard_hist": lambda: [keras.callbacks.TensorBoard(log_dir=log_dir, histogram_freq=1)],
+        "naive_extra_pass": lambda: [NaiveGradientNorms(x[:batch_size], y[:batch_size])],
+    }
+
+
+class EpochTimer(keras.callbacks.Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch > 0:
+            self.times.append(time.perf_counter() - self.start)
+
+    def on_train_begin(self, logs=None):
+        self.times = []
+
+
+def time_fit(build, weights, x, y, batch_size, epochs, callbacks):
+    """Returns (whole fit seconds, median seconds of the epochs after the first)."""
+    keras.utils.set_random_seed(0)
+    model = build()
+    model.set_weights(weights)
+    model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
+    timer = EpochTimer()
+    start = time.perf_counter()
+    model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0, shuffle=False,
+              callbacks=[timer] + callbacks)
+    return time.perf_counter() - start, statistics.median(timer.times)
+
+
+def run_task(task, epochs, repeats, log_dir):
+    name, build, x, y, batch_size = task
+    weights = build().get_weights()
+    makers = contenders(x, y, batch_size, log_dir)
+    time_fit(build, weights, x, y, batch_size, 2, [])  # warm up TF itself
+    times = {contender: [] for contender in makers}
+    for _ in range(repeats):
+        # Interleaved, so load changes on the machine hit every contender.
+        for contender, make in makers.items():
+            times[contender].append(time_fit(build, weights, x, y, batch_size, epochs, make()))
+    medians = {
+        contender: tuple(statistics.median(column) for column in zip(*values))
+        for contender, values in times.items()
+    }
+    return name, medians
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="short run (fewer epochs)")
+    parser.add_argument("--repeats", type=int, default=5, help="repeats per contender (>= 5)")
+    args = parser.parse_args(argv)
+    repeats = max(args.repeats, 5)
+    epochs = 3 if args.quick else 10
+    with tempfile.TemporaryDirectory() as log_dir:
+        results = [run_task(task, epochs, repeats, log_dir) for task in (mlp_task(), cnn_task())]
+    print(f"median of {repeats} repeats, {epochs} epochs per fit; ratio to 'none'")
+    header = "".join(f"{name + ' fit':>22}{name + ' epoch':>24}" for name, _ in results)
+    print(f"{'contender':<26}{header}")
+    worst_default = 0.0
+    for contender in results[0][1]:
+        cells = []
+        for _, medians in results:
+            for column, width in ((0, 22), (1, 24)):
+                ratio = medians[contender][column] / medians["none"][column]
+                cells.append(f"{medians[contender][column]:7.3f}s x{ratio:6.3f}".rjust(width))
+            if contender == "defaults":
+                worst_default = max(worst_default, medians[contender][0] / medians["none"][0])
+        print(f"{contender:<26}" + "".join(cells))
+    print(f"overhead_default={worst_default:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

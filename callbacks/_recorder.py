@@ -1,0 +1,231 @@
+"""What runs inside the compiled training step for the monitors.
+
+One `StepRecorder` per instrumented `fit` (see `_instrumentation`): its
+`step`, `apply` and `capturing_call` replace `model.train_step`,
+`model.optimizer.apply` and the watched layers' `call` on their instances.
+Work happens at trace time; the traced graph then does, at every step, the
+gradient sums of squares and running max / non-finite counts (a small state
+variable), and in ONE `tf.cond` taken on logging steps everything else:
+activation statistics and histograms, weight and update norms, written into
+the packed variable the host reads.
+"""
+
+import functools
+import threading
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_recipes.callbacks import _gradients
+from keras_recipes.callbacks import _layers
+from keras_recipes.callbacks import _statistics
+from keras_recipes.callbacks import _variables
+from keras_recipes.callbacks._packing import Layout
+
+
+class StepRecorder:
+    """Records the statistics the requests ask for from the training step."""
+
+    def __init__(self, model, requests, activation_layers):
+        self.model = model
+        self._requests = requests
+        self._activation_layers = activation_layers
+        self._local = threading.local()
+        self.layout = None
+        gradients = requests.get("gradients")
+        # Variables made while the step is traced make TF trace it twice, so
+        # they are made here when possible: gradient layers once the model is
+        # built (subclassed models may build only in the step), the packed
+        # vector with a free length unless XLA compiles the step.
+        self._gradient_layers = None if gradients else []
+        self._shadows_filled = True
+        if gradients and model.built and model.trainable_weights:
+            self._resolve_gradient_layers()
+        elif gradients:
+            self._shadows_filled = False
+        self.variable = None
+        self._free_length = not model.jit_compile
+        if self._free_length:
+            empty = np.zeros(0, "float32")
+            self.variable = _variables.make_variable(model, empty, shape=[None])
+        self._counter = _variables.make_variable(model, np.int64(0))
+
+    def capturing_call(self, index):
+        def wrapper(original, *args, **kwargs):
+            outputs = original(*args, **kwargs)
+            local = self._local
+            if getattr(local, "active", False):
+                tensors = [t for t in keras.tree.flatten(outputs) if tf.is_tensor(t)]
+                if tensors and self._owned(tensors[0]):
+                    local.captures.append((index, tensors[0]))
+            return outputs
+
+        return wrapper
+
+    def _owned(self, tensor):
+        if tf.executing_eagerly():
+            return True
+        return getattr(tensor, "graph", None) is self._local.graph
+
+    def step(self, original, data):
+        local = self._local
+        local.graph = tf.compat.v1.get_default_graph()
+        local.captures, local.gradients = [], None
+        local.step = tf.cast(self._counter.read_value(), "int64")
+        local.active = True
+        try:
+            outputs = original(data)
+        finally:
+            local.active = False
+        self._store(local)
+        self._counter.assign_add(1)
+        return outputs
+
+    def _store(self, local):
+        activations = self._requests.get("activations")
+        self._resolve_gradient_layers()
+        if self.layout is None:
+            labels = _layers.call_labels(self._activation_layers, [i for i, _ in local.captures])
+            self.layout = Layout(
+                [name for name, _ in self._gradient_layers], labels,
+                activations.bins if activations else 0,
+                "gradients" in self._requests, activations is not None,
+            )
+        self._packed_variable()  # made outside the cond below if still missing
+        step, wanted = local.step, tf.constant(False)
+        if self.layout.has_activations:
+            wanted = tf.equal(step % activations.every, 0)
+        if self.layout.has_gradients:
+            every = self._requests["gradients"].every
+            # Shadows take the weights one step ahead of a logging step, so
+            # that step's update is `weights - shadows` after it.
+            local.refresh = tf.equal((step + 1) % every, 0)
+            wanted = wanted | self._accumulate(local) | local.refresh
+        # Everything but the running accumulators happens in this one cond.
+        tf.cond(wanted, lambda: self._log(local, activations), tf.no_op)
+
+    def _accumulate(self, local):
+        """Updates the running max / non-finite state; True on logging steps."""
+        count = len(self._gradient_layers)
+        if local.gradients is None:
+            nan = tf.fill([count], float("nan"))
+            local.gradients = (nan, tf.zeros([count]), [])
+        sums, non_finite, _ = local.gradients
+        local.norm = tf.sqrt(sums)
+        for_max = local.norm
+        if isinstance(self.model.optimizer, keras.optimizers.LossScaleOptimizer):
+            for_max = tf.where(tf.math.is_finite(for_max), for_max, 0.0)
+        state = self._state.read_value()
+        local.running = tf.concat(
+            [tf.maximum(state[:count], for_max), state[count:] + non_finite], axis=0
+        )
+        local.gradient_logged = tf.equal(local.step % self._requests["gradients"].every, 0)
+        self._state.assign(
+            tf.where(local.gradient_logged, tf.zeros_like(local.running), local.running)
+        )
+        return local.gradient_logged
+
+    def _log(self, local, activations):
+        variable = self._packed_variable()
+        layout, parts = self.layout, []
+        if layout.has_gradients:
+            # A few numbers per layer: a `where` traces faster than a cond.
+            start, stop = layout.gradient_slice
+            parts.append(tf.where(
+                local.gradient_logged,
+                self._gradient_snapshot(local),
+                # Padded: the free-length vector is empty before step 0 ends.
+                tf.concat([variable.read_value(), tf.zeros([stop])], axis=0)[start:stop],
+            ))
+        if layout.has_activations:
+            parts.append(self._activation_part(local, variable, activations))
+        variable.assign(tf.concat(parts, axis=0))
+        if layout.has_gradients:
+            weights = local.gradients[2]
+            tf.cond(local.refresh, lambda: self._snapshot_weights(weights), tf.no_op)
+        return tf.no_op()
+
+    def _activation_part(self, local, variable, request):
+        layout = self.layout
+        start, stop = layout.activation_slice
+        if len(local.captures) != len(layout.captures):
+            raise ValueError(
+                "The model's forward pass changed between traces. Expected "
+                f"{len(layout.captures)} watched layer calls. "
+                f"Received: {len(local.captures)} calls."
+            )
+
+        def compute():
+            tensors = [tensor for _, tensor in local.captures]
+            kinds = [activation for _, activation in layout.captures]
+            stats = _statistics.stacked_statistics(tensors, kinds, request.bins)
+            return tf.concat([tf.cast(local.step, "float32")[None], stats], axis=0)
+
+        is_logged = tf.equal(local.step % request.every, 0)
+        return tf.cond(is_logged, compute, lambda: variable.read_value()[start:stop])
+
+    def _gradient_snapshot(self, local):
+        count = len(self._gradient_layers)
+        weight_sums, update_sums = _gradients.weight_sums(
+            local.gradients[2], self._shadows, self._slots, count
+        )
+        step = tf.cast(local.step, "float32")[None]
+        return tf.concat(
+            [step, local.norm, local.running[:count], local.running[count:],
+             tf.sqrt(weight_sums), tf.sqrt(update_sums)],
+            axis=0,
+        )
+
+    def apply(self, original, grads, trainable_variables=None):
+        local = self._local
+        if not getattr(local, "active", False):
+            return original(grads, trainable_variables)
+        filled = self._shadows_filled
+        self._resolve_gradient_layers()
+        grads = list(grads)
+        variables = list(trainable_variables or self.model.trainable_variables)
+        pairs = [(g, v) for g, v in zip(grads, variables) if id(v) in self._slots]
+        pairs = [(g, v) for g, v in pairs if g is not None]
+        sums, non_finite = _gradients.layer_sums(
+            pairs, self._slots, len(self._gradient_layers), self.model
+        )
+        weights = [v for _, v in pairs]
+        if not filled:
+            first = tf.equal(local.step, 0)
+            tf.cond(first, lambda: self._snapshot_weights(weights), tf.no_op)
+        result = original(grads, trainable_variables)
+        local.gradients = (sums, non_finite, weights)
+        return result
+
+    def _snapshot_weights(self, weights):
+        _gradients.copy_weights(weights, self._shadows)
+        return tf.no_op()
+
+    def _packed_variable(self):
+        if self.variable is None:
+            initial = self.layout.initial_vector()
+
+            def create():
+                self.variable = _variables.make_variable(self.model, initial)
+
+            _variables.create_once(create)
+        return self.variable
+
+    def _resolve_gradient_layers(self):
+        if self._gradient_layers is not None:
+            return
+
+        def create():
+            layers = _layers.gradient_layers(self.model)
+            weights = [w for _, group in layers for w in group]
+            self._slots = {
+                id(w): slot for slot, (_, group) in enumerate(layers) for w in group
+            }
+            make = functools.partial(_variables.make_variable, self.model)
+            self._shadows = {id(w): make(_variables.initial_shadow(w)) for w in weights}
+            self._state = make(np.zeros(2 * len(layers), "float32"))
+            self._gradient_layers = layers
+
+        _variables.create_once(create)
+

@@ -1,0 +1,129 @@
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from matplotlib.figure import Figure
+
+from keras_recipes.callbacks import ActivationStats, GradientMonitor, _layers
+
+
+def manual_norms(model, x, y, scale=1.0):
+    """Kernel gradient norms per layer from a plain GradientTape."""
+    layers = _layers.gradient_layers(model)
+    weights = [w for _, group in layers for w in group]
+    with tf.GradientTape() as tape:
+        loss = model.compute_loss(x=x, y=y, y_pred=model(x, training=True)) * scale
+    grads = iter(tape.gradient(loss, weights))
+    norms = {}
+    for name, group in layers:
+        squares = [tf.reduce_sum(tf.square(tf.cast(tf.convert_to_tensor(next(grads)), "float64") / scale)) for _ in group]
+        norms[name] = float(tf.sqrt(tf.add_n(squares)))
+    return norms
+
+
+@pytest.mark.parametrize("kind, policy", [
+    ("sequential", "float32"),
+    ("embedding", "float32"),  # sparse IndexedSlices with repeated indices
+    ("conv", "mixed_float16"),
+    ("embedding", "mixed_float16"),
+])
+def test_norms_equal_a_manual_gradient_tape(models, kind, policy):
+    keras.config.set_dtype_policy(policy)
+    model, _ = models.build(kind)
+    reference, _ = models.build(kind)
+    x, y = models.data(models.data_kind(kind), n=32)
+    for m in (model, reference):
+        m.compile(keras.optimizers.SGD(0.1), "sparse_categorical_crossentropy")
+    reference.set_weights(model.get_weights())
+    monitor, stats = GradientMonitor(every_n_batches=1), ActivationStats(every_n_batches=1)
+    model.fit(x, y, batch_size=32, epochs=1, verbose=0, shuffle=False, callbacks=[monitor, stats])
+    assert np.isfinite(stats.to_dataframe()[["mean", "std", "min", "max"]].to_numpy()).all()
+    scale = 1.0 if policy == "float32" else float(reference.optimizer.initial_scale)
+    expected = manual_norms(reference, x, y, scale)
+    got = monitor.to_dataframe().set_index("layer")["grad_norm"].to_dict()
+    assert got == pytest.approx(expected, rel=1e-5)
+
+
+def test_running_max_covers_the_steps_between_records(models):
+    every_step, _ = models.build("sequential")
+    sparse, _ = models.build("sequential")
+    sparse.set_weights(every_step.get_weights())
+    x, y = models.data("dense", n=128)
+    monitors = [GradientMonitor(every_n_batches=1), GradientMonitor(every_n_batches=3)]
+    for model, monitor in zip((every_step, sparse), monitors):
+        model.compile(keras.optimizers.SGD(0.5), "sparse_categorical_crossentropy")
+        model.fit(x, y, batch_size=16, epochs=1, verbose=0, shuffle=False, callbacks=[monitor])
+    norms = monitors[0].to_dataframe().pivot(index="step", columns="layer", values="grad_norm")
+    records = monitors[1].to_dataframe().pivot(index="step", columns="layer", values="grad_norm_max")
+    assert list(records.index) == [0, 3, 6]
+    for step, previous in ((0, -1), (3, 0), (6, 3)):
+        window = norms.loc[previous + 1 : step]
+        np.testing.assert_allclose(records.loc[step], window.max(), rtol=1e-6)
+
+
+def test_update_ratio_of_plain_sgd(models):
+    model, _ = models.build("sequential")
+    x, y = models.data("dense")
+    model.compile(keras.optimizers.SGD(0.1), "sparse_categorical_crossentropy")
+    monitor = GradientMonitor(every_n_batches=1)
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0, callbacks=[monitor])
+    table = monitor.to_dataframe()
+    # SGD without momentum moves each kernel by exactly 0.1 * its gradient.
+    np.testing.assert_allclose(table["update_ratio"], 0.1 * table["grad_norm"] / table["weight_norm"], rtol=1e-4)
+
+
+def test_non_finite_stops_training_and_is_diagnosed(models):
+    model, _ = models.build("sequential")
+    x, y = models.data("dense")
+    x[40, 0] = np.nan  # in the third batch of the first epoch
+    model.compile(keras.optimizers.SGD(0.1), "sparse_categorical_crossentropy")
+    monitor = GradientMonitor(every_n_batches=1, on_non_finite="stop")
+    with pytest.warns(RuntimeWarning, match="non-finite"):
+        history = model.fit(x, y, batch_size=16, epochs=5, verbose=0, shuffle=False, callbacks=[monitor])
+    assert len(history.history["loss"]) == 1
+    kinds = {finding.kind: finding for finding in monitor.findings}
+    finding = kinds["non_finite"]
+    # The ReLU after "b" maps NaN to 0, so "out" keeps finite gradients and
+    # "b" is where backpropagation first meets the NaN.
+    assert (finding.epoch, finding.step, finding.layer) == (0, 2, "b")
+    assert finding.evidence["layers"] == ["a", "b"]
+
+
+def test_healthy_digits_mlp_has_no_findings(digits):
+    x_train, _, y_train, _ = digits
+    model = keras.Sequential([
+        keras.Input((64,)),
+        keras.layers.Dense(32, activation="relu"),
+        keras.layers.Dense(32, activation="relu"),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    monitor = GradientMonitor(every_n_batches=5)
+    model.fit(x_train, y_train, batch_size=64, epochs=3, verbose=0, callbacks=[monitor])
+    assert monitor.findings == []
+    assert len(monitor.to_dataframe()) == 3 * len(set(monitor.to_dataframe()["step"]))
+
+
+def test_max_records_merges_neighbours(models):
+    model, _ = models.build("sequential")
+    x, y = models.data("dense", n=160)
+    model.compile(keras.optimizers.SGD(0.1), "sparse_categorical_crossentropy")
+    monitor = GradientMonitor(every_n_batches=1, max_records=4)
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0, callbacks=[monitor])
+    steps = sorted(set(monitor.to_dataframe()["step"]))
+    assert 2 <= len(steps) <= 4 and steps[-1] == 9
+    table = monitor.to_dataframe()
+    assert (table["grad_norm_max"] >= table["grad_norm"]).all()
+    assert isinstance(monitor.plot(), Figure)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"every_n_batches": 0}, "every_n_batches"),
+    ({"on_non_finite": "ignore"}, "on_non_finite"),
+    ({"vanishing_threshold": -1.0}, "vanishing_threshold"),
+    ({"exploding_threshold": 1.0}, "exploding_threshold"),
+    ({"max_records": 1}, "max_records"),
+])
+def test_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=f"{message}.*Received: {message}="):
+        GradientMonitor(**kwargs)

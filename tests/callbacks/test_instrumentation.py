@@ -1,0 +1,163 @@
+"""The monitors inside `fit`: every model kind, nothing leaked, model unchanged."""
+
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from keras_recipes.callbacks import ActivationStats, GradientMonitor, _instrumentation
+
+KINDS = ["sequential", "functional_shared", "subclassed", "nested", "conv", "rnn", "embedding", "custom_step"]
+
+
+def fit_monitored(model, x, y, monitors, epochs=2, **compile_kwargs):
+    model.compile(keras.optimizers.SGD(0.05), "sparse_categorical_crossentropy", **compile_kwargs)
+    return model.fit(
+        x, y, batch_size=16, epochs=epochs, verbose=0, shuffle=False,
+        validation_data=(x[:16], y[:16]), callbacks=monitors,
+    )
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_model_kind(models, kind):
+    model, names = models.build(kind)
+    x, y = models.data(models.data_kind(kind))
+    stats, gradients = ActivationStats(every_n_batches=2), GradientMonitor(every_n_batches=2)
+    history = fit_monitored(model, x, y, [stats, gradients])
+    assert sorted(history.history) == ["loss", "val_loss"]
+    table = stats.to_dataframe()
+    assert list(dict.fromkeys(table["layer"])) == names
+    assert sorted(set(table["step"])) == [0, 2, 4, 6]  # 4 batches x 2 epochs
+    assert sorted(set(table["epoch"])) == [0, 1]
+    assert np.isfinite(table[["mean", "std", "min", "max"]].to_numpy()).all()
+    grads = gradients.to_dataframe()
+    assert len(set(grads["layer"])) >= 2
+    assert sorted(set(grads["step"])) == [0, 2, 4, 6]
+    assert (grads["grad_norm"] > 0).all() and (grads["grad_norm_max"] >= grads["grad_norm"]).all()
+    assert (grads["update_ratio"] > 0).all() and (grads["non_finite"] == 0).all()
+    assert models.leftover_patches(model) == []
+    assert _instrumentation._CORES == {}
+
+
+@pytest.mark.parametrize("kind, compile_kwargs, steps", [
+    ("sequential", {"jit_compile": True}, [0, 2, 4, 6]),
+    # 4 batches per epoch run as executions of 3 + 1: the last logging step
+    # of each execution is recorded.
+    ("conv", {"steps_per_execution": 3}, [2, 6]),
+])
+def test_jit_compile_and_steps_per_execution(models, kind, compile_kwargs, steps):
+    model, names = models.build(kind)
+    x, y = models.data(models.data_kind(kind))
+    stats, gradients = ActivationStats(every_n_batches=2), GradientMonitor(every_n_batches=2)
+    fit_monitored(model, x, y, [stats, gradients], **compile_kwargs)
+    assert sorted(set(stats.to_dataframe()["step"])) == steps
+    assert sorted(set(gradients.to_dataframe()["step"])) == steps
+    assert list(dict.fromkeys(stats.to_dataframe()["layer"])) == names
+    assert models.leftover_patches(model) == []
+
+
+def twin(models, kind):
+    first, _ = models.build(kind)
+    second, _ = models.build(kind)
+    second.set_weights(first.get_weights())
+    return first, second
+
+
+def assert_same_history(first, second):
+    assert list(first.history) == list(second.history)
+    for key, values in first.history.items():
+        assert values == pytest.approx(second.history[key], rel=1e-6), key
+
+
+def test_logs_and_model_unchanged(models, tmp_path):
+    monitored, plain = twin(models, "sequential")
+    x, y = models.data("dense")
+    csv = keras.callbacks.CSVLogger(str(tmp_path / "monitored.csv"))
+    csv_plain = keras.callbacks.CSVLogger(str(tmp_path / "plain.csv"))
+    h1 = fit_monitored(monitored, x, y, [ActivationStats(every_n_batches=1), GradientMonitor(every_n_batches=1), csv])
+    h2 = fit_monitored(plain, x, y, [csv_plain])
+    assert_same_history(h1, h2)
+    assert (tmp_path / "monitored.csv").read_text().splitlines()[0] == (tmp_path / "plain.csv").read_text().splitlines()[0]
+    for a, b in zip(monitored.get_weights(), plain.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    assert models.leftover_patches(monitored) == []
+    np.testing.assert_allclose(monitored.predict(x, verbose=0), plain.predict(x, verbose=0), rtol=1e-6)
+    assert monitored.evaluate(x, y, verbose=0) == pytest.approx(plain.evaluate(x, y, verbose=0))
+    monitored.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), plain.predict(x, verbose=0), rtol=1e-6)
+    later = monitored.fit(x, y, batch_size=16, epochs=1, verbose=0, shuffle=False)
+    later_plain = plain.fit(x, y, batch_size=16, epochs=1, verbose=0, shuffle=False)
+    assert_same_history(later, later_plain)
+
+
+class Forwarder(keras.callbacks.Callback):
+    """Owns monitors and forwards the hooks, as the TrainingDoctor does."""
+
+    HOOKS = ("on_train_begin", "on_epoch_begin", "on_epoch_end", "on_train_batch_begin",
+             "on_train_batch_end", "on_train_end")
+
+    def __init__(self, monitors):
+        super().__init__()
+        self.monitors = monitors
+        for hook in self.HOOKS:
+            setattr(self, hook, self._forward(hook))
+
+    def set_model(self, model):
+        super().set_model(model)
+        for monitor in self.monitors:
+            monitor.set_model(model)
+
+    def set_params(self, params):
+        super().set_params(params)
+        for monitor in self.monitors:
+            monitor.set_params(params)
+
+    def _forward(self, hook):
+        def forward(*args, **kwargs):
+            for monitor in self.monitors:
+                getattr(monitor, hook)(*args, **kwargs)
+
+        return forward
+
+
+def test_forwarded_by_another_callback_and_reused(models):
+    model, names = models.build("functional_shared")
+    x, y = models.data("dense")
+    stats, gradients = ActivationStats(every_n_batches=3), GradientMonitor(every_n_batches=3)
+    fit_monitored(model, x, y, [Forwarder([stats, gradients])])
+    assert sorted(set(stats.to_dataframe()["step"])) == [0, 3, 6]
+    assert sorted(set(gradients.to_dataframe()["step"])) == [0, 3, 6]
+    assert models.leftover_patches(model) == []
+    # Reused in a second fit: state starts over.
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0, callbacks=[stats])
+    assert sorted(set(stats.to_dataframe()["step"])) == [0, 3]
+    assert models.leftover_patches(model) == []
+
+
+def test_one_monitor_of_a_kind_per_model(models):
+    model, _ = models.build("sequential")
+    x, y = models.data("dense")
+    with pytest.raises(ValueError, match="Only one activations monitor"):
+        fit_monitored(model, x, y, [ActivationStats(), ActivationStats()])
+    assert models.leftover_patches(model) == []
+
+
+def test_mirrored_strategy_two_cpus():
+    script = os.path.join(os.path.dirname(__file__), "_mirrored_run.py")
+    result = subprocess.run(
+        [sys.executable, script], capture_output=True, text=True, timeout=300,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["replicas"] == 2
+    assert report["history"] == ["loss"]
+    assert report["activation_layers"] == ["hidden", "out"]
+    assert report["activation_steps"] == [0, 1]
+    assert report["monitor"] == pytest.approx(report["manual"], rel=1e-5)
+    assert report["patched"] is False
