@@ -1,0 +1,58 @@
+"""What to change for each finding kind, drawn from the seeds' lectures."""
+
+# `{lr}` is replaced by the LR finder's suggestion when one is known.
+ADVICE = {
+    "vanishing_gradient": (
+        "Use ReLU instead of sigmoid/tanh in the hidden layers with He "
+        "initialization (Xavier/Glorot if you keep tanh/sigmoid), and put "
+        "BatchNormalization between Dense and Activation."
+    ),
+    "exploding_gradient": (
+        "Clip the gradients (e.g. `clipnorm=1.0` on the optimizer), lower the "
+        "learning rate{lr}, and check the initialization scale (He for ReLU, "
+        "Xavier for tanh/sigmoid)."
+    ),
+    "non_finite": (
+        "Lower the learning rate{lr} and clip the gradients; check the inputs "
+        "for NaN/Inf and standardize them; prefer losses with `from_logits=True`."
+    ),
+    "dead_relu": (
+        "Use He initialization for ReLU and no negative bias initialization, "
+        "lower the learning rate{lr}, put BatchNormalization between Dense and "
+        "Activation, or use LeakyReLU."
+    ),
+    "saturated_activation": (
+        "Use Xavier/Glorot initialization (smaller weights) for tanh/sigmoid, "
+        "standardize the inputs, put BatchNormalization between Dense and "
+        "Activation, or use ReLU instead of sigmoid in the hidden layers."
+    ),
+    "loss_not_decreasing": (
+        "Raise the learning rate{lr}; check that the initial loss is at chance "
+        "(`check_initial_loss`) and that the model can overfit a small sample "
+        "(`overfit_small_batch`)."
+    ),
+    "oscillating_loss": (
+        "Lower the learning rate{lr} or the momentum, or use a larger batch size."
+    ),
+    "diverging_loss": "Lower the learning rate{lr} and clip the gradients.",
+    "overfitting": (
+        "Regularize: dropout, L2 weight decay, more (or augmented) data, and "
+        "stop at the best validation loss (EarlyStopping)."
+    ),
+    "underfitting": (
+        "Use a bigger model (more units or layers), train longer, and reduce "
+        "the regularization."
+    ),
+    "needs_more_training": "Train longer: both losses are still going down.",
+    "learning_rate_too_high": "Lower the learning rate{lr}, about 10x to start with.",
+    "learning_rate_too_low": (
+        "Raise the learning rate{lr}, about 10x to start with (seed 003 tries "
+        "1e-1, 1e-2, 1e-3, 1e-4)."
+    ),
+}
+
+
+def advice_for(kind, suggestion=None):
+    """The advice for `kind`, naming the LR finder's suggestion if given."""
+    lr = "" if suggestion is None else f" (the LR finder suggests {suggestion:.3g})"
+    return ADVICE[kind].format(lr=lr)

@@ -1,0 +1,148 @@
+"""Decision rules over the per-epoch loss curves (pure functions).
+
+Seed 003, guideline step 6: needs more training, overfitting, underfitting,
+plus the symptoms of a bad learning rate (oscillating, diverging, not
+decreasing, non-finite). Every rule reads a window of epochs and measures
+loss changes in units of the reference loss (see `diagnosis_thresholds`).
+"""
+
+import math
+
+import numpy as np
+
+from keras_recipes.callbacks._advice import advice_for
+from keras_recipes.callbacks.findings import Finding
+
+# After these, the later rules (which compare window ends of a loss that goes
+# down smoothly) would read noise.
+_STOPPING_KINDS = ("diverging_loss", "loss_not_decreasing", "oscillating_loss")
+
+
+def reference_loss(curves, chance_loss=None, initial_loss=None):
+    """The loss scale: the chance level if known, else the loss at the start."""
+    if chance_loss is not None:
+        return float(chance_loss)
+    return float(initial_loss if initial_loss is not None else curves["loss"].iloc[0])
+
+
+def progress(curves, reference):
+    """Fraction of the reference loss removed by the end: 1 - last / reference."""
+    last = float(curves["loss"].iloc[-1])
+    if not math.isfinite(last) or reference <= 0:
+        return -math.inf
+    return 1.0 - last / reference
+
+
+def curve_findings(curves, reference, t, suggestion=None, start=None):
+    """Findings about the curves `curves` (columns `loss`, optional `val_loss`).
+
+    Args:
+        curves: DataFrame, one row per epoch.
+        reference: The reference loss (see `reference_loss`).
+        t: Resolved thresholds (`resolve_thresholds()`).
+        suggestion: The LR finder's suggestion for the advice, or `None`.
+        start: The loss at the start (first batch), or `None` for the first
+            epoch's loss.
+    """
+    loss = curves["loss"].to_numpy(dtype="float64")
+    bad = np.flatnonzero(~np.isfinite(loss))
+    if len(bad):
+        evidence = {"epoch_loss": float(loss[bad[0]]), "last_finite_loss": _last_finite(loss)}
+        return [Finding("non_finite", None, int(bad[0]), None, evidence, advice_for("non_finite", suggestion))]
+    if len(loss) < t["min_epochs"] or not reference > 0:
+        return []
+    val = curves["val_loss"].to_numpy(dtype="float64") if "val_loss" in curves else None
+    found, start = [], float(loss[0] if start is None else start)
+    for rule in (_oscillating, _diverging, _not_decreasing, _overfitting,
+                 _underfitting, _needs_more_training):
+        finding = rule(loss, val, float(reference), t, start)
+        if finding is not None:
+            kind, epoch, evidence = finding
+            evidence = {key: _plain(value) for key, value in evidence.items()}
+            found.append(Finding(kind, None, epoch, None, evidence, advice_for(kind, suggestion)))
+        if found and found[-1].kind in _STOPPING_KINDS:
+            break
+    return found
+
+
+def _diverging(loss, val, ref, t, start):
+    best = int(np.argmin(loss))
+    rise = (loss[-1] - loss[best]) / ref
+    if loss[-1] > t["diverging_factor"] * loss[best] and rise > t["diverging_rise"]:
+        return "diverging_loss", best + 1, {"best_loss": loss[best], "last_loss": loss[-1]}
+    return None
+
+
+def _not_decreasing(loss, val, ref, t, start):
+    drop = (start - float(np.min(loss))) / ref
+    if drop < t["not_decreasing_drop"]:
+        evidence = {"start_loss": start, "best_loss": float(np.min(loss)), "epochs": len(loss)}
+        return "loss_not_decreasing", 0, evidence
+    return None
+
+
+def _oscillating(loss, val, ref, t, start):
+    steps = np.diff(loss) / ref
+    rises, falls = steps > t["oscillation_rise"], steps < -t["oscillation_rise"]
+    fraction = float(rises.mean())
+    if rises.sum() >= 2 and falls.sum() >= 2 and fraction >= t["oscillation_fraction"]:
+        first = int(np.flatnonzero(rises)[0]) + 1
+        evidence = {"rising_epochs": int(rises.sum()), "falling_epochs": int(falls.sum()),
+                    "largest_rise": float(np.max(np.diff(loss))), "reference_loss": ref}
+        return "oscillating_loss", first, evidence
+    return None
+
+
+def _overfitting(loss, val, ref, t, start):
+    if val is None or not np.all(np.isfinite(val)):
+        return None
+    best = int(np.argmin(val))
+    rise = val[-1] - val[best]
+    if (len(val) - 1 - best >= t["overfit_patience"] and rise > t["overfit_rise"] * val[best]
+            and rise > t["overfit_min_rise"] * ref and loss[-1] < loss[best]):
+        evidence = {"best_val_epoch": best, "best_val_loss": val[best],
+                    "last_val_loss": val[-1], "last_loss": loss[-1]}
+        return "overfitting", best + 1, evidence
+    return None
+
+
+def _window_drop(values, w):
+    """How much lower the best of the last `w` epochs is than the best before
+    (robust to a single noisy epoch at either end)."""
+    return float(np.min(values[:-w]) - np.min(values[-w:]))
+
+
+def _underfitting(loss, val, ref, t, start):
+    w = min(t["curve_window"], len(loss) - 1)
+    recent_drop = _window_drop(loss, w) / ref
+    gap_ok = val is None or abs(val[-1] - loss[-1]) <= t["underfit_gap"] * loss[-1]
+    if recent_drop < t["plateau_drop"] and loss[-1] > t["underfit_level"] * ref and gap_ok:
+        evidence = {"last_loss": loss[-1], "reference_loss": ref, "window_drop": recent_drop * ref}
+        if val is not None:
+            evidence["last_val_loss"] = val[-1]
+        return "underfitting", len(loss) - w, evidence
+    return None
+
+
+def _needs_more_training(loss, val, ref, t, start):
+    # Seed 003: BOTH curves still improving. A training loss alone keeps
+    # falling long after the model stopped getting better.
+    if val is None or not np.all(np.isfinite(val)):
+        return None
+    w = min(t["curve_window"], len(loss) - 1)
+    drops = [_window_drop(loss, w) / ref, _window_drop(val, w) / ref]
+    if min(drops) > t["improving_drop"]:
+        evidence = {"window_epochs": w, "window_drop": drops[0] * ref,
+                    "window_val_drop": drops[1] * ref}
+        return "needs_more_training", len(loss) - w, evidence
+    return None
+
+
+def _plain(value):
+    """NumPy scalars as Python numbers, so evidence prints and serializes cleanly."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _last_finite(values):
+    finite = values[np.isfinite(values)]
+    return float(finite[-1]) if len(finite) else None

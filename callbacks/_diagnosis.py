@@ -1,0 +1,101 @@
+"""The training doctor's decision: all rules, combined (a pure function)."""
+
+import math
+
+import pandas as pd
+
+from keras_recipes.callbacks import _curve_rules
+from keras_recipes.callbacks import _layer_rules
+
+# A finding of the key kind is dropped when one of the value kinds is found:
+# the latter is the cause, the former its consequence.
+_BLOWN_UP = ("non_finite", "exploding_gradient")
+EXPLAINED_BY = {
+    "vanishing_gradient": ("dead_relu", "saturated_activation"),
+    "underfitting": ("dead_relu", "saturated_activation", "vanishing_gradient", *_BLOWN_UP),
+    # After a blow-up the curves describe a broken network, not a training
+    # that needs more epochs or regularization.
+    "needs_more_training": _BLOWN_UP,
+    "overfitting": _BLOWN_UP,
+    "loss_not_decreasing": _BLOWN_UP,
+    # Dead or saturated units also give zero updates; that is not the learning rate.
+    "learning_rate_too_low": ("dead_relu", "saturated_activation", "vanishing_gradient"),
+}
+
+# Order of the report: causes inside the network first, then the curves.
+KIND_ORDER = (
+    "non_finite", "exploding_gradient", "vanishing_gradient", "dead_relu",
+    "saturated_activation", "learning_rate_too_high", "learning_rate_too_low",
+    "diverging_loss", "oscillating_loss", "loss_not_decreasing", "overfitting",
+    "underfitting", "needs_more_training",
+)
+
+
+def diagnose(curves, gradients, activations, t, chance_loss=None, initial_loss=None,
+             suggestion=None):
+    """All findings for one training run.
+
+    Args:
+        curves: DataFrame of per-epoch logs (`loss`, optional `val_loss`).
+        gradients: `GradientMonitor.to_dataframe()` or `None`.
+        activations: `ActivationStats.to_dataframe()` or `None`.
+        t: Resolved thresholds.
+        chance_loss: Loss of guessing, or `None` if unknown.
+        initial_loss: Loss of the first training batch, or `None`.
+        suggestion: LR finder suggestion for the advice, or `None`.
+
+    Returns:
+        A list of `Finding`s in `KIND_ORDER`, at most one non-finite finding.
+    """
+    found, curve = [], {"progress": math.inf, "kinds": []}
+    if curves is not None and len(curves):
+        reference = _curve_rules.reference_loss(curves, chance_loss, initial_loss)
+        found = _curve_rules.curve_findings(curves, reference, t, suggestion, initial_loss)
+        curve["kinds"] = [finding.kind for finding in found]
+        if len(curves) >= t["min_epochs"] or "non_finite" in curve["kinds"]:
+            curve["progress"] = _curve_rules.progress(curves, reference)
+    # Once a NaN went through the network its statistics say nothing more.
+    finite_gradients, finite_activations = _before_non_finite(gradients, activations)
+    layer_found = (
+        _layer_rules.non_finite_findings(gradients, suggestion)
+        + _layer_rules.exploding_findings(gradients, curve, t, suggestion)
+        + _layer_rules.vanishing_findings(finite_gradients, curve, t, suggestion)
+        + _layer_rules.activation_findings(finite_activations, curve, t, suggestion)
+        + _layer_rules.learning_rate_findings(gradients, curve, t, suggestion)
+    )
+    if any(finding.kind == "non_finite" for finding in layer_found):
+        found = [finding for finding in found if finding.kind != "non_finite"]
+    return _ordered(_without_consequences(layer_found + found))
+
+
+def _before_non_finite(gradients, activations):
+    if not _layer_rules.gradients_non_finite(gradients):
+        return gradients, activations
+    first = gradients.loc[gradients["non_finite"] > 0, "step"].min()
+    if activations is not None:
+        activations = activations[activations["step"] < first]
+    return gradients[gradients["step"] < first], activations
+
+
+def _without_consequences(findings):
+    kinds = {finding.kind for finding in findings}
+    return [
+        finding for finding in findings
+        if not kinds.intersection(EXPLAINED_BY.get(finding.kind, ()))
+    ]
+
+
+def _ordered(findings):
+    return sorted(findings, key=lambda finding: KIND_ORDER.index(finding.kind))
+
+
+def as_frame(findings):
+    """The findings as a DataFrame (one row each), for reports and tests."""
+    return pd.DataFrame(
+        [
+            {"kind": f.kind, "layer": f.layer, "epoch": f.epoch, "step": f.step,
+             "evidence": f.evidence, "advice": f.advice}
+            for f in findings
+        ],
+        columns=["kind", "layer", "epoch", "step", "evidence", "advice"],
+    )

@@ -1,0 +1,88 @@
+"""The training doctor's report: text, markdown and PNG plots."""
+
+import math
+import os
+
+from matplotlib.figure import Figure
+
+from keras_recipes.tuning import _model_parts
+
+
+def chance_loss(model):
+    """ln C for a C-class softmax cross-entropy, ln 2 for a binary one, else `None`."""
+    if getattr(model, "loss", None) is None or isinstance(model.loss, (dict, list, tuple)):
+        return None
+    kind = _model_parts.classification_kind(model)
+    if kind == "categorical" and model.output_shape[-1] > 1:
+        return math.log(model.output_shape[-1])
+    if kind == "binary":
+        return math.log(2.0)
+    return None
+
+
+def text_report(findings, curves, stopped_on=None):
+    """Readable text: one numbered block per finding, or a clean bill of health."""
+    epochs = len(curves)
+    lines = [f"Training doctor: {len(findings)} finding(s) after {epochs} epoch(s)."]
+    if stopped_on:
+        lines.append(f"Training was stopped on '{stopped_on}'.")
+    if not findings:
+        lines.append("No problem found: gradients, activations and loss curves look healthy.")
+    for number, finding in enumerate(findings, 1):
+        lines.append(f"{number}. {finding.kind}{_where_and_when(finding)}")
+        numbers = ", ".join(f"{key}={_format(value)}" for key, value in finding.evidence.items())
+        lines.append(f"   evidence: {numbers}")
+        lines.append(f"   fix: {finding.advice}")
+    return "\n".join(lines)
+
+
+def save_report(doctor, directory):
+    """Writes report.md and the PNG plots; returns the path of report.md."""
+    os.makedirs(directory, exist_ok=True)
+    figures = {"loss_curves.png": loss_figure(doctor.curves())}
+    if len(doctor.gradient_monitor.to_dataframe()):
+        figures["gradient_norms.png"] = doctor.gradient_monitor.plot()
+    if len(doctor.activation_stats.histograms()):
+        figures["activation_histograms.png"] = doctor.activation_stats.plot()
+    if hasattr(doctor.learning_rate_finder, "plot"):
+        figures["learning_rate_finder.png"] = doctor.learning_rate_finder.plot()
+    for name, figure in figures.items():
+        figure.savefig(os.path.join(directory, name), dpi=80)
+    path = os.path.join(directory, "report.md")
+    with open(path, "w") as handle:
+        handle.write("# Training doctor report\n\n```\n")
+        handle.write(doctor.report())
+        handle.write("\n```\n\n")
+        for name in figures:
+            handle.write(f"![{name[:-4].replace('_', ' ')}]({name})\n\n")
+    return path
+
+
+def loss_figure(curves):
+    """Loss (and accuracy, if logged) per epoch, training and validation."""
+    metrics = [name for name in ("loss", "accuracy") if name in curves]
+    figure = Figure(figsize=(5 * max(len(metrics), 1), 4))
+    axes = figure.subplots(1, max(len(metrics), 1), squeeze=False)[0]
+    for axis, name in zip(axes, metrics):
+        axis.plot(curves.index, curves[name], marker="o", label=f"training {name}")
+        if f"val_{name}" in curves:
+            axis.plot(curves.index, curves[f"val_{name}"], marker="o", label=f"validation {name}")
+        axis.set_xlabel("epoch")
+        axis.set_title(name)
+        axis.legend()
+    figure.tight_layout()
+    return figure
+
+
+def _where_and_when(finding):
+    where = f" in layer '{finding.layer}'" if finding.layer else ""
+    if finding.epoch is None:
+        return where
+    step = "" if finding.step is None else f", step {finding.step}"
+    return f"{where} (first seen at epoch {finding.epoch}{step})"
+
+
+def _format(value):
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)

@@ -1,0 +1,172 @@
+"""Decision rules over the monitors' per-layer tables (pure functions).
+
+Inputs are the DataFrames of `GradientMonitor.to_dataframe()` and
+`ActivationStats.to_dataframe()` and a summary of the training curve. A layer
+symptom must hold over a window of logged steps (not one batch), and the
+symptoms that can be harmless (a few dead units in a net that learns fine)
+count only when the training curve shows that learning is impaired.
+"""
+
+import math
+
+import numpy as np
+
+from keras_recipes.callbacks._advice import advice_for
+from keras_recipes.callbacks.findings import Finding
+
+# Curve findings that mean the optimization itself is unstable.
+UNSTABLE_KINDS = ("diverging_loss", "oscillating_loss", "non_finite")
+
+
+def window(frame, t):
+    """The rows of the last `layer_window` fraction of logged steps, or `None`."""
+    steps = np.sort(frame["step"].unique())
+    if len(steps) < t["min_layer_rows"]:
+        return None
+    keep = max(int(math.ceil(len(steps) * t["layer_window"])), t["min_layer_rows"])
+    return frame[frame["step"] >= steps[-keep]]
+
+
+def persistent_layers(frame, condition, t):
+    """Layers (in table order) whose `condition` holds at `persistence` of the window."""
+    recent = window(frame, t)
+    if recent is None:
+        return []
+    held = condition(recent).groupby(recent["layer"], sort=False).mean()
+    return [layer for layer in frame["layer"].unique() if held.get(layer, 0.0) >= t["persistence"]]
+
+
+def first_step(frame, layer, condition):
+    """(epoch, step) of the first logged row of `layer` where `condition` held."""
+    rows = frame[frame["layer"] == layer]
+    rows = rows[condition(rows).to_numpy()]
+    return int(rows["epoch"].iloc[0]), int(rows["step"].iloc[0])
+
+
+def vanishing_findings(gradients, curve, t, suggestion=None):
+    """`vanishing_gradient` at the first layer whose gradient is 1e-3 of the output layer's."""
+    if gradients is None or gradients.empty or curve["progress"] >= t["impaired_progress"]:
+        return []
+    order = list(gradients["layer"].unique())
+    output = gradients[gradients["layer"] == order[-1]].set_index("step")["grad_norm"]
+    ratio = gradients["grad_norm"] / gradients["step"].map(output).to_numpy()
+    frame = gradients.assign(ratio=ratio.to_numpy())
+
+    def condition(rows):
+        return rows["ratio"] < t["vanishing_ratio"]
+
+    layers = [layer for layer in persistent_layers(frame, condition, t) if layer != order[-1]]
+    if not layers:
+        return []
+    layer = layers[0]
+    rows = window(frame, t)
+    mine = rows[rows["layer"] == layer]
+    evidence = {
+        "median_ratio_to_output_layer": float(mine["ratio"].median()),
+        "median_grad_norm": float(mine["grad_norm"].median()),
+        "output_layer_median_grad_norm": float(rows[rows["layer"] == order[-1]]["grad_norm"].median()),
+        "layers_affected": len(layers),
+        "loss_progress": curve["progress"],
+    }
+    epoch, step = first_step(frame, layer, condition)
+    return [Finding("vanishing_gradient", layer, epoch, step, evidence, advice_for("vanishing_gradient"))]
+
+
+def exploding_findings(gradients, curve, t, suggestion=None):
+    """`exploding_gradient` where a layer's norm grew 100x, on an unstable curve."""
+    unstable = set(curve["kinds"]) & set(UNSTABLE_KINDS) or gradients_non_finite(gradients)
+    if gradients is None or gradients.empty or not unstable:
+        return []
+    best = None
+    for layer, rows in gradients.groupby("layer", sort=False):
+        norms = rows["grad_norm"].to_numpy(dtype="float64")
+        early = float(norms[np.isfinite(norms)][0]) if np.isfinite(norms).any() else math.inf
+        peaks = rows["grad_norm_max"].to_numpy(dtype="float64")
+        peaks = np.where(np.isnan(peaks) & (rows["non_finite"].to_numpy() > 0), np.inf, peaks)
+        growth = np.nan_to_num(peaks, nan=0.0) / max(early, 1e-30)
+        hits = np.flatnonzero(growth >= t["exploding_growth"])
+        if len(hits) and (best is None or growth.max() > best[1]):
+            row = rows.iloc[hits[0]]
+            best = (layer, float(growth.max()), early, float(peaks[hits[0]]), row)
+    if best is None:
+        return []
+    layer, growth, early, peak, row = best
+    evidence = {"first_grad_norm": early, "grad_norm_when_seen": peak, "growth": growth}
+    return [Finding("exploding_gradient", layer, int(row["epoch"]), int(row["step"]), evidence,
+                    advice_for("exploding_gradient", suggestion))]
+
+
+def gradients_non_finite(gradients):
+    """True if any logged row counts non-finite gradient values."""
+    return gradients is not None and not gradients.empty and gradients["non_finite"].sum() > 0
+
+
+def non_finite_findings(gradients, suggestion=None):
+    """`non_finite` at the first layer and step whose gradients held a NaN or Inf."""
+    if not gradients_non_finite(gradients):
+        return []
+    row = gradients[gradients["non_finite"] > 0].iloc[0]
+    evidence = {"non_finite_values": int(gradients["non_finite"].sum())}
+    return [Finding("non_finite", row["layer"], int(row["epoch"]), int(row["step"]), evidence,
+                    advice_for("non_finite", suggestion))]
+
+
+# Activation symptoms: (kind, activations it applies to, column, threshold,
+# progress threshold of the confirmation by the curve, whether the output
+# layer counts). A saturated sigmoid OUTPUT is a confident prediction, not a
+# problem.
+ACTIVATION_SYMPTOMS = (
+    ("dead_relu", ("relu",), "dead_fraction", "dead_fraction", "impaired_progress", True),
+    ("saturated_activation", ("sigmoid", "tanh"), "saturated_fraction",
+     "saturated_fraction", "saturation_progress", False),
+)
+
+
+def activation_findings(activations, curve, t, suggestion=None):
+    """`dead_relu` / `saturated_activation`, one per affected layer."""
+    if activations is None or activations.empty:
+        return []
+    found, output_layer = [], activations["layer"].unique()[-1]
+    for kind, names, column, threshold, confirm, with_output in ACTIVATION_SYMPTOMS:
+        frame = activations[activations["activation"].isin(names)]
+        if not with_output:
+            frame = frame[frame["layer"] != output_layer]
+        if frame.empty or curve["progress"] >= t[confirm]:
+            continue
+
+        def condition(rows, column=column, limit=t[threshold]):
+            return rows[column] >= limit
+
+        for layer in persistent_layers(frame, condition, t):
+            recent = window(frame, t)
+            mine = recent[recent["layer"] == layer]
+            evidence = {
+                f"median_{column}": float(mine[column].median()),
+                "activation": str(mine["activation"].iloc[0]),
+                "window_steps": int(mine["step"].nunique()),
+                "loss_progress": curve["progress"],
+            }
+            epoch, step = first_step(frame, layer, condition)
+            found.append(Finding(kind, layer, epoch, step, evidence, advice_for(kind, suggestion)))
+    return found
+
+
+def learning_rate_findings(gradients, curve, t, suggestion=None):
+    """`learning_rate_too_high` / `_too_low` from the update/weight ratio and the curve."""
+    kinds = set(curve["kinds"])
+    if gradients is None or gradients.empty:
+        return []
+    finite = gradients[gradients["non_finite"].cumsum() == 0]
+    if finite.empty:
+        finite = gradients.iloc[: max(1, len(gradients) // 10)]
+    ratios = finite.groupby("layer", sort=False)["update_ratio"].median()
+    largest = float(ratios.max())
+    if kinds & set(UNSTABLE_KINDS) and largest >= t["update_ratio_high"]:
+        evidence = {"median_update_ratio": largest, "curve": sorted(kinds & set(UNSTABLE_KINDS))}
+        return [Finding("learning_rate_too_high", str(ratios.idxmax()), None, None, evidence,
+                        advice_for("learning_rate_too_high", suggestion))]
+    if "loss_not_decreasing" in kinds and largest < t["update_ratio_low"]:
+        evidence = {"largest_median_update_ratio": largest, "loss_progress": curve["progress"]}
+        return [Finding("learning_rate_too_low", None, None, None, evidence,
+                        advice_for("learning_rate_too_low", suggestion))]
+    return []

@@ -1,0 +1,58 @@
+"""The thresholds of the training doctor's rules, each with its reason.
+
+Loss changes are measured against the reference loss: the chance-level loss
+when the loss has one (ln C for a C-class softmax cross-entropy, ln 2 for a
+binary one), else the loss at the start of training. So "2% of the reference" means the
+same on every data set and near-zero losses do not look noisy.
+"""
+
+#: name -> (value, reason). `TrainingDoctor(thresholds={...})` and
+#: `diagnose_curves(..., thresholds={...})` override single entries.
+DIAGNOSIS_THRESHOLDS = {
+    # Windows: evidence over a window, never one batch or one epoch.
+    "min_epochs": (4, "curve rules need at least 4 epochs; shorter runs get no curve finding"),
+    "curve_window": (3, "'still improving' and 'plateau' look at the last 3 epochs"),
+    "layer_window": (0.5, "layer symptoms are judged over the last half of the logged steps"),
+    "min_layer_rows": (3, "a layer symptom needs at least 3 logged steps in its window"),
+    "persistence": (0.8, "a layer symptom must hold at 80% of the window's logged steps"),
+    # Curve rules (fractions of the reference loss).
+    "not_decreasing_drop": (0.02, "the best training loss is less than 2% below the start"),
+    "diverging_factor": (1.5, "the last training loss is 1.5x its best ..."),
+    "diverging_rise": (0.1, "... and 10% of the reference above it (near-zero noise is no divergence)"),
+    "oscillation_rise": (0.05, "an epoch whose training loss rises by 5% of the reference is a jump ..."),
+    "oscillation_fraction": (0.3, "... jumps up in 30% of the epochs (at least 2) and down at least twice: oscillation"),
+    "overfit_patience": (3, "validation loss was best at least 3 epochs before the end ..."),
+    "overfit_rise": (0.1, "... rose 10% above its best ..."),
+    "overfit_min_rise": (0.02, "... by at least 2% of the reference, while training loss kept falling"),
+    "plateau_drop": (0.02, "the window's best training loss is < 2% of the reference below the best before"),
+    "underfit_level": (0.5, "a plateau above half the reference loss is underfitting ..."),
+    "underfit_gap": (0.2, "... when validation loss is within 20% of training loss"),
+    "improving_drop": (0.02, "both losses' window bests are > 2% of the reference below the bests before"),
+    # Layer rules.
+    "vanishing_ratio": (1e-3, "layer/output-layer gradient-norm ratio below 1e-3 (AutoTrainer)"),
+    "exploding_growth": (100.0, "gradient norm 100x its first logged value, on an unstable curve"),
+    "dead_fraction": (0.5, "over half a ReLU layer's units dead (the literature uses 50-70%)"),
+    "saturated_fraction": (0.5, "over half a sigmoid/tanh layer's units saturated (DeepDiagnosis)"),
+    # Confirmation by the training curve: progress = 1 - last loss / reference.
+    "impaired_progress": (0.5, "gradient/dead-unit symptoms count only if the loss fell < 50%"),
+    "saturation_progress": (0.9, "saturation counts only if the loss fell < 90%: it slows, not stops"),
+    "update_ratio_low": (1e-5, "median ||update||/||weight|| below 1e-5: the learning rate crawls"),
+    "update_ratio_high": (1e-2, "median ||update||/||weight|| above 1e-2 with an unstable curve"),
+}
+
+
+def resolve_thresholds(overrides=None):
+    """Returns `{name: value}` with `overrides` applied.
+
+    Raises:
+        ValueError: If an override names no known threshold.
+    """
+    values = {name: value for name, (value, _) in DIAGNOSIS_THRESHOLDS.items()}
+    for name, value in (overrides or {}).items():
+        if name not in values:
+            raise ValueError(
+                "Unknown diagnosis threshold. Expected one of "
+                f"{sorted(values)}. Received: thresholds={{{name!r}: {value!r}}}"
+            )
+        values[name] = value
+    return values

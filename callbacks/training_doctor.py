@@ -1,0 +1,192 @@
+"""The `TrainingDoctor` callback: findings with evidence and fixes."""
+
+import math
+
+import keras
+import pandas as pd
+
+from keras_recipes.callbacks import _diagnosis
+from keras_recipes.callbacks import _doctor_report
+from keras_recipes.callbacks.activation_stats import ActivationStats
+from keras_recipes.callbacks.diagnosis_thresholds import resolve_thresholds
+from keras_recipes.callbacks.findings import FINDING_KINDS
+from keras_recipes.callbacks.gradient_monitor import GradientMonitor
+from keras_recipes.recipes import _validation
+
+# The loss at the start is the mean over this many first batches (one batch
+# is too noisy with small batch sizes).
+_START_BATCHES = 10
+
+# The Keras hooks the doctor forwards to the monitors it owns.
+_FORWARDED_HOOKS = (
+    "on_train_begin", "on_epoch_begin", "on_epoch_end", "on_train_batch_begin",
+    "on_train_batch_end", "on_train_end",
+)
+
+
+class TrainingDoctor(keras.callbacks.Callback):
+    """Watches a training run and says what is wrong with it, and how to fix it.
+
+    The doctor owns an `ActivationStats` and a `GradientMonitor`, reads the
+    training and validation curves, and turns the numbers into `Finding`s of
+    one vocabulary (`FINDING_KINDS`): gradient problems (vanishing,
+    exploding, non-finite), activation problems (dead ReLU, saturated
+    sigmoid/tanh), learning-rate problems and seed 003's loss-curve cases
+    (needs more training, overfitting, underfitting). Each finding names the
+    layer, when it was first seen, the numbers that triggered it and advice
+    from the seeds. Precision comes first: a symptom must hold over a window
+    of logged steps, and symptoms that can be harmless (a few dead units)
+    count only when the training curve shows that learning is impaired. The
+    thresholds and their reasons are in `DIAGNOSIS_THRESHOLDS`. Findings are
+    computed when training ends, and after every epoch when `stop_on` names
+    a kind other than `non_finite`. Curve findings need at least 4 epochs.
+
+    Args:
+        every_n_batches: The monitors record every this many steps.
+            Defaults to `10`.
+        stop_on: Finding kinds that stop training when they appear (checked
+            after every batch for `non_finite`, after every epoch for the
+            rest). Defaults to `("non_finite",)`.
+        thresholds: Overrides of `DIAGNOSIS_THRESHOLDS` entries. Defaults to
+            `None`.
+        learning_rate_finder: A `find_learning_rate` result (or a float) whose
+            suggestion the advice names. Defaults to `None`.
+        verbose: 1 prints the report when training ends, 0 stays quiet.
+            Defaults to `0`.
+
+    Example:
+
+    >>> doctor = TrainingDoctor()
+    >>> model.fit(x, y, validation_split=0.2, epochs=20, callbacks=[doctor])
+    >>> print(doctor.report())
+    >>> doctor.save_report("doctor_report")  # report.md and PNG plots
+    """
+
+    def __init__(self, every_n_batches=10, stop_on=("non_finite",), thresholds=None,
+                 learning_rate_finder=None, verbose=0):
+        super().__init__()
+        self.every_n_batches = _validation.check_positive_int("every_n_batches", every_n_batches)
+        self.stop_on = _check_stop_on(stop_on)
+        self.thresholds = resolve_thresholds(thresholds)
+        self.learning_rate_finder = learning_rate_finder
+        self.suggestion = _suggestion(learning_rate_finder)
+        self.verbose = verbose
+        self.activation_stats = ActivationStats(every_n_batches=every_n_batches, histogram_bins=30)
+        self.gradient_monitor = GradientMonitor(every_n_batches=every_n_batches)
+        self._reset()
+
+    def _reset(self):
+        self._epochs, self._initial_loss, self._chance_loss = [], None, None
+        self._step, self._findings, self.stopped_on = 0, [], None
+
+    @property
+    def monitors(self):
+        return (self.activation_stats, self.gradient_monitor)
+
+    def set_model(self, model):
+        super().set_model(model)
+        for monitor in self.monitors:
+            monitor.set_model(model)
+
+    def set_params(self, params):
+        super().set_params(params)
+        for monitor in self.monitors:
+            monitor.set_params(params)
+
+    def _forward(self, hook, *args):
+        for monitor in self.monitors:
+            getattr(monitor, hook)(*args)
+
+    def on_train_begin(self, logs=None):
+        self._reset()
+        self._chance_loss = _doctor_report.chance_loss(self.model)
+        self._forward("on_train_begin", logs)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._forward("on_epoch_begin", epoch, logs)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._forward("on_train_batch_begin", batch, logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._forward("on_train_batch_end", batch, logs)
+        loss = float((logs or {}).get("loss", 0.0))
+        if self._step == batch < _START_BATCHES:  # epoch 0 only
+            self._initial_loss = loss  # the running mean of the first batches
+        if not math.isfinite(loss) and "non_finite" in self.stop_on:
+            self._stop("non_finite")
+        self._step += 1
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._forward("on_epoch_end", epoch, logs)
+        self._epochs.append({key: float(value) for key, value in (logs or {}).items()})
+        if set(self.stop_on) - {"non_finite"}:
+            self._findings = self._diagnose()
+        stopping = [f.kind for f in self._findings if f.kind in self.stop_on]
+        if stopping:
+            self._stop(stopping[0])
+
+    def on_train_end(self, logs=None):
+        self._forward("on_train_end", logs)
+        self._findings = self._diagnose()
+        if self.verbose:
+            print(self.report())
+
+    def _stop(self, kind):
+        self.model.stop_training = True
+        if self.stopped_on is None:
+            self.stopped_on = kind
+
+    def _diagnose(self):
+        return _diagnosis.diagnose(
+            self.curves(), self.gradient_monitor.to_dataframe(),
+            self.activation_stats.to_dataframe(), self.thresholds,
+            self._chance_loss, self._initial_loss, self.suggestion,
+        )
+
+    @property
+    def findings(self):
+        """The list of `Finding`s of the last (or current) training run."""
+        return list(self._findings)
+
+    def curves(self):
+        """The per-epoch logs (`loss`, `val_loss`, metrics) as a DataFrame."""
+        return pd.DataFrame(self._epochs)
+
+    def report(self):
+        """The findings as readable text, with their evidence and fixes."""
+        return _doctor_report.text_report(self._findings, self.curves(), self.stopped_on)
+
+    def save_report(self, directory):
+        """Writes `report.md` and PNG plots (loss curves, gradient norms,
+        activation histograms, the LR sweep if given) into `directory`.
+
+        Returns:
+            The path of `report.md`.
+        """
+        return _doctor_report.save_report(self, directory)
+
+
+def _check_stop_on(stop_on):
+    stop_on = (stop_on,) if isinstance(stop_on, str) else tuple(stop_on or ())
+    for kind in stop_on:
+        if kind not in FINDING_KINDS:
+            raise ValueError(
+                "Unknown finding kind in `stop_on`. Expected kinds from "
+                f"{sorted(FINDING_KINDS)}. Received: stop_on={stop_on!r}"
+            )
+    return stop_on
+
+
+def _suggestion(learning_rate_finder):
+    if learning_rate_finder is None:
+        return None
+    if isinstance(learning_rate_finder, (int, float)):
+        return _validation.check_positive("learning_rate_finder", learning_rate_finder)
+    if not hasattr(learning_rate_finder, "suggestion"):
+        raise ValueError(
+            "`learning_rate_finder` must be a `find_learning_rate` result or a "
+            f"float. Received: learning_rate_finder={learning_rate_finder!r}"
+        )
+    return learning_rate_finder.suggestion
+

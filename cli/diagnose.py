@@ -1,0 +1,99 @@
+"""`keras-recipes diagnose`: trains a saved model briefly with the training doctor."""
+
+import os
+
+import numpy as np
+
+from keras_recipes.cli._errors import CommandError
+
+_DEFAULT_OUT = os.path.join("keras_recipes_out", "diagnose")
+
+
+def add_parser(subparsers):
+    parser = subparsers.add_parser(
+        "diagnose",
+        help="train a saved model briefly with the training doctor and report its findings",
+    )
+    parser.add_argument("model", help="a saved Keras model (.keras)")
+    parser.add_argument("--data", required=True, help="DATA.npz (arrays x, y) or DATA.csv")
+    parser.add_argument("--target", default=None, help="target column of a CSV file")
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--out", default=_DEFAULT_OUT, help="folder for report.md and plots")
+    parser.set_defaults(handler=run)
+    return parser
+
+
+def run(args):
+    if args.epochs < 1:
+        raise CommandError(f"--epochs must be at least 1, got {args.epochs}")
+    x, y = load_data(args.data, args.target)
+    model = load_model(args.model)
+    check_shapes(model, x, args.data)
+    from keras_recipes.callbacks import TrainingDoctor
+
+    doctor = TrainingDoctor(every_n_batches=max(1, len(x) // (args.batch_size * 10)))
+    model.fit(x, y, epochs=args.epochs, batch_size=args.batch_size, validation_split=0.2,
+              verbose=0, callbacks=[doctor])
+    print(doctor.report())
+    path = doctor.save_report(args.out)
+    print(f"Report written to {path}")
+    return 0
+
+
+def load_data(path, target):
+    """(x, y) from an .npz file (arrays `x` and `y`) or a CSV file (`target` column)."""
+    if not os.path.isfile(path):
+        raise CommandError(f"data file not found: {path}")
+    if path.endswith(".npz"):
+        with np.load(path) as arrays:
+            if "x" not in arrays or "y" not in arrays:
+                raise CommandError(f"{path} must hold arrays 'x' and 'y', found: {sorted(arrays)}")
+            return arrays["x"].astype("float32"), arrays["y"]
+    if path.endswith(".csv"):
+        import pandas as pd
+
+        table = pd.read_csv(path)
+        if target is None or target not in table:
+            raise CommandError(
+                f"target column {target!r} not in {path}; pass --target, one of: "
+                f"{', '.join(map(str, table.columns))}"
+            )
+        return table.drop(columns=[target]).to_numpy("float32"), table[target].to_numpy()
+    raise CommandError(f"data must be a .npz or .csv file, got: {path}")
+
+
+def load_model(path):
+    """The saved model, compiled (with Adam and a loss fitting its output if it was not)."""
+    if not os.path.isfile(path):
+        raise CommandError(f"model file not found: {path}")
+    import keras
+
+    try:
+        model = keras.models.load_model(path)
+    except Exception as error:  # many formats of failure, reported as one line
+        raise CommandError(f"cannot load model {path}: {type(error).__name__}: {error}") from error
+    if getattr(model, "optimizer", None) is None or getattr(model, "loss", None) is None:
+        model.compile(optimizer="adam", loss=_default_loss(model))
+    return model
+
+
+def check_shapes(model, x, data_path):
+    expected = tuple(model.input_shape[1:])
+    if len(expected) != x.ndim - 1 or any(e not in (None, g) for e, g in zip(expected, x.shape[1:])):
+        raise CommandError(
+            f"model expects inputs of shape {(None, *expected)} but {data_path} has x of "
+            f"shape {x.shape}"
+        )
+
+
+def _default_loss(model):
+    units = model.output_shape[-1]
+    if units == 1:
+        return "binary_crossentropy" if _activation_name(model) == "sigmoid" else "mse"
+    return "sparse_categorical_crossentropy" if _activation_name(model) == "softmax" else "mse"
+
+
+def _activation_name(model):
+    activation = getattr(model.layers[-1], "activation", None)
+    return getattr(activation, "__name__", None)

@@ -1,0 +1,157 @@
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from keras_recipes.callbacks import DIAGNOSIS_THRESHOLDS
+from keras_recipes.callbacks._diagnosis import diagnose
+from keras_recipes.callbacks.diagnosis_thresholds import resolve_thresholds
+
+CHANCE = math.log(10)
+LAYERS = ("dense", "dense_1", "dense_2")
+
+
+def _gradients(norms, update_ratio=1e-3, steps=12, non_finite_at=None):
+    """`norms`: layer -> function(i) giving the grad norm at the i-th logged step."""
+    rows = []
+    for i in range(steps):
+        for layer in LAYERS:
+            norm = norms.get(layer, lambda i: 0.5)(i)
+            bad = int(non_finite_at is not None and i >= non_finite_at)
+            rows.append({"step": 5 * i, "epoch": i // 2, "layer": layer, "grad_norm": norm,
+                         "grad_norm_max": norm, "weight_norm": 3.0,
+                         "update_ratio": update_ratio, "non_finite": bad})
+    return pd.DataFrame(rows)
+
+
+def _activations(kinds, steps=12):
+    """`kinds`: layer -> (activation, dead_fraction(i), saturated_fraction(i))."""
+    rows = []
+    for i in range(steps):
+        for layer, (activation, dead, saturated) in kinds.items():
+            rows.append({"step": 5 * i, "epoch": i // 2, "layer": layer, "activation": activation,
+                         "mean": 0.1, "std": 0.5, "min": 0.0, "max": 1.0,
+                         "saturated_fraction": saturated(i), "dead_fraction": dead(i)})
+    return pd.DataFrame(rows)
+
+
+def _curves(kind):
+    epochs = np.arange(10)
+    if kind == "healthy":
+        loss = 0.05 + 2.2 * np.exp(-epochs)
+        return pd.DataFrame({"loss": loss, "val_loss": loss + 0.05})
+    if kind == "flat":
+        return pd.DataFrame({"loss": [2.31, 2.305, 2.303, 2.303, 2.302, 2.302]})
+    if kind == "slow":
+        return pd.DataFrame({"loss": [2.3, 2.0, 1.8, 1.7, 1.65, 1.63]})
+    if kind == "oscillating":
+        return pd.DataFrame({"loss": [2.0, 1.2, 1.9, 1.0, 1.8, 1.1]})
+    raise ValueError(kind)
+
+
+def _kinds(curves, gradients=None, activations=None, **thresholds):
+    findings = diagnose(_curves(curves), gradients, activations, resolve_thresholds(thresholds),
+                        chance_loss=CHANCE)
+    return [(f.kind, f.layer) for f in findings], findings
+
+
+HEALTHY_RELU = {"dense": ("relu", lambda i: 0.1, lambda i: np.nan),
+                "dense_1": ("relu", lambda i: 0.2, lambda i: np.nan),
+                "dense_2": ("softmax", lambda i: np.nan, lambda i: np.nan)}
+
+
+def test_every_threshold_has_a_reason():
+    for name, (value, reason) in DIAGNOSIS_THRESHOLDS.items():
+        assert isinstance(value, (int, float)) and len(reason) > 20, name
+
+
+def test_healthy_tables_give_no_finding():
+    kinds, _ = _kinds("healthy", _gradients({}), _activations(HEALTHY_RELU))
+    assert kinds == []
+
+
+def test_vanishing_gradient_needs_a_window_and_a_stalled_curve():
+    tiny = {"dense": lambda i: 1e-7, "dense_1": lambda i: 1e-5}
+    kinds, findings = _kinds("flat", _gradients(tiny))
+    assert kinds == [("vanishing_gradient", "dense"), ("loss_not_decreasing", None)]
+    assert findings[0].evidence["median_ratio_to_output_layer"] == pytest.approx(2e-7)
+    assert findings[0].evidence["layers_affected"] == 2
+    assert (findings[0].epoch, findings[0].step) == (0, 0)
+    # The same gradients in a net that learns fine are no finding.
+    assert _kinds("healthy", _gradients(tiny))[0] == []
+    # One bad batch is no evidence.
+    one_batch = {"dense": lambda i: 1e-7 if i == 10 else 0.5}
+    assert _kinds("flat", _gradients(one_batch))[0] == [("loss_not_decreasing", None)]
+
+
+def test_dead_relu_is_confirmed_by_the_curve_and_explains_vanishing():
+    dead = dict(HEALTHY_RELU, dense_1=("relu", lambda i: 0.9 if i >= 3 else 0.1, lambda i: np.nan))
+    zero = {"dense": lambda i: 0.0}
+    kinds, findings = _kinds("flat", _gradients(zero), _activations(dead))
+    assert kinds == [("dead_relu", "dense_1"), ("loss_not_decreasing", None)]
+    assert findings[0].evidence["median_dead_fraction"] == pytest.approx(0.9)
+    assert findings[0].step == 15  # first seen at the 4th logged step
+    assert "He initialization" in findings[0].advice
+    assert _kinds("healthy", _gradients({}), _activations(dead))[0] == []
+
+
+def test_saturation_counts_while_learning_is_slow():
+    saturated = {"dense": ("tanh", lambda i: np.nan, lambda i: 0.8),
+                 "dense_2": ("softmax", lambda i: np.nan, lambda i: np.nan)}
+    kinds, findings = _kinds("slow", _gradients({}), _activations(saturated))
+    assert ("saturated_activation", "dense") in kinds
+    assert findings[0].evidence["median_saturated_fraction"] == pytest.approx(0.8)
+    assert _kinds("healthy", _gradients({}), _activations(saturated))[0] == []
+    # A stricter threshold turns it off.
+    assert ("saturated_activation", "dense") not in _kinds(
+        "slow", _gradients({}), _activations(saturated), saturated_fraction=0.9)[0]
+
+
+def test_saturated_sigmoid_output_is_a_confident_prediction():
+    confident = {"dense": ("relu", lambda i: 0.1, lambda i: np.nan),
+                 "dense_2": ("sigmoid", lambda i: np.nan, lambda i: 0.9)}
+    assert _kinds("slow", _gradients({}), _activations(confident))[0] == []
+
+
+def test_exploding_gradient_needs_an_unstable_curve():
+    growing = {"dense": lambda i: 0.5 * 10.0 ** i}
+    kinds, findings = _kinds("oscillating", _gradients(growing, update_ratio=0.05))
+    assert kinds[:2] == [("exploding_gradient", "dense"), ("learning_rate_too_high", "dense")]
+    assert ("oscillating_loss", None) in kinds
+    assert findings[0].evidence["first_grad_norm"] == 0.5
+    assert findings[0].step == 10  # the 3rd logged step is the first at 100x
+    assert _kinds("healthy", _gradients(growing))[0] == []
+
+
+def test_non_finite_gradients_give_one_finding_with_the_layer():
+    gradients = _gradients({}, non_finite_at=4)
+    curves = pd.DataFrame({"loss": [2.0, 1.5, float("nan")]})
+    findings = diagnose(curves, gradients, None, resolve_thresholds(), chance_loss=CHANCE)
+    non_finite = [f for f in findings if f.kind == "non_finite"]
+    assert len(non_finite) == 1
+    assert (non_finite[0].layer, non_finite[0].step) == ("dense", 20)
+    assert non_finite[0].evidence["non_finite_values"] == 8 * 3
+
+
+def test_learning_rate_too_low_from_tiny_updates():
+    kinds, findings = _kinds("flat", _gradients({}, update_ratio=1e-7))
+    assert kinds == [("learning_rate_too_low", None), ("loss_not_decreasing", None)]
+    assert findings[0].evidence["largest_median_update_ratio"] == pytest.approx(1e-7)
+    # Normal updates on a flat curve do not blame the learning rate.
+    assert _kinds("flat", _gradients({}))[0] == [("loss_not_decreasing", None)]
+
+
+def test_learning_rate_suggestion_reaches_the_advice():
+    findings = diagnose(_curves("flat"), _gradients({}, update_ratio=1e-7), None,
+                        resolve_thresholds(), chance_loss=CHANCE, suggestion=0.0316)
+    assert all("0.0316" in f.advice for f in findings)
+
+
+def test_curves_after_a_blow_up_are_not_read_as_training_progress():
+    # Seen in the zoo: NaN weights behind a ReLU that outputs 0, a finite loss
+    # that "improves" as the output bias learns.
+    gradients = _gradients({}, non_finite_at=2)
+    curves = pd.DataFrame({"loss": [4e29, 2e26, 7e24, 2e23]})
+    findings = diagnose(curves, gradients, None, resolve_thresholds())
+    assert [f.kind for f in findings] == ["non_finite"]

@@ -1,0 +1,270 @@
+"""The fault zoo: small training runs with a known diagnosis.
+
+Each buggy case must yield its expected finding kind; each healthy case must
+yield no finding at all. `python tests/callbacks/test_fault_zoo.py` prints the
+zoo's table (case, expected, found).
+"""
+
+import functools
+
+import keras
+import numpy as np
+import pytest
+from sklearn import datasets
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+
+from keras_recipes.callbacks import TrainingDoctor
+
+layers = keras.layers
+
+
+# ---------------------------------------------------------------- data
+@functools.lru_cache(maxsize=None)
+def _digits():
+    """600 training and 200 validation digits (8x8, scaled to [0, 1])."""
+    data = datasets.load_digits()
+    x = (data.data / 16.0).astype("float32")
+    return train_test_split(x, data.target, train_size=600, test_size=200, random_state=0,
+                            stratify=data.target)
+
+
+@functools.lru_cache(maxsize=None)
+def _tabular(name):
+    loader = {"breast_cancer": datasets.load_breast_cancer, "wine": datasets.load_wine,
+              "iris": datasets.load_iris}[name]
+    data = loader()
+    x_train, x_val, y_train, y_val = train_test_split(
+        data.data, data.target, test_size=0.25, random_state=0, stratify=data.target)
+    scaler = StandardScaler().fit(x_train)
+    return (scaler.transform(x_train).astype("float32"), scaler.transform(x_val).astype("float32"),
+            y_train, y_val)
+
+
+def _regression(noise=0.1, scale=1.0, n=512):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(n, 8)).astype("float32") * scale
+    y = np.sin(x[:, 0]) + x[:, 1] * x[:, 2] + 0.5 * x[:, 3] + noise * rng.normal(size=n)
+    return x, y.astype("float32")
+
+
+# ---------------------------------------------------------------- models
+def _mlp(inputs, hidden, activation, outputs=10, init="glorot_uniform", bias="zeros",
+         batch_norm=False, dropout=0.0, out_activation="softmax"):
+    model = keras.Sequential([keras.Input((inputs,))])
+    for units in hidden:
+        if batch_norm:
+            model.add(layers.Dense(units, use_bias=False, kernel_initializer=init))
+            model.add(layers.BatchNormalization())
+            model.add(layers.Activation(activation))
+        else:
+            model.add(layers.Dense(units, activation=activation, kernel_initializer=init,
+                                   bias_initializer=bias))
+        if dropout:
+            model.add(layers.Dropout(dropout))
+    model.add(layers.Dense(outputs, activation=out_activation))
+    return model
+
+
+def _fit(model, optimizer, loss, x, y, epochs, batch_size, validation=None, every=2):
+    model.compile(optimizer=optimizer, loss=loss)
+    doctor = TrainingDoctor(every_n_batches=every, stop_on=())
+    model.fit(x, y, epochs=epochs, batch_size=batch_size, validation_data=validation,
+              verbose=0, callbacks=[doctor])
+    return doctor
+
+
+SCCE = "sparse_categorical_crossentropy"
+
+
+# ---------------------------------------------------------------- buggy cases
+def vanishing_deep_sigmoid():
+    x, _, y, _ = _digits()
+    model = _mlp(64, [32] * 6, "sigmoid", init=keras.initializers.RandomNormal(stddev=0.05))
+    return _fit(model, keras.optimizers.SGD(0.1), SCCE, x, y, 6, 32)
+
+
+def exploding_large_learning_rate():
+    x, y = _regression(scale=3.0, n=256)
+    model = _mlp(8, [32, 32], "relu", outputs=1, init="he_normal", out_activation=None)
+    return _fit(model, keras.optimizers.SGD(0.05), "mse", x, y, 4, 16)
+
+
+def dead_relu_negative_bias():
+    x, _, y, _ = _digits()
+    model = _mlp(64, [32, 32], "relu", init="he_normal", bias=keras.initializers.Constant(-3.0))
+    return _fit(model, keras.optimizers.Adam(1e-3), SCCE, x, y, 5, 32)
+
+
+def saturated_tanh_large_init():
+    x, _, y, _ = _digits()
+    model = _mlp(64, [32, 32], "tanh", init=keras.initializers.RandomNormal(stddev=3.0))
+    return _fit(model, keras.optimizers.SGD(0.01), SCCE, x, y, 5, 32)
+
+
+def not_decreasing_tiny_learning_rate():
+    x, _, y, _ = _digits()
+    model = _mlp(64, [32], "relu", init="he_normal")
+    return _fit(model, keras.optimizers.SGD(1e-5), SCCE, x, y, 4, 32)
+
+
+def oscillating_batch_one_momentum():
+    x, xv, y, yv = _tabular("iris")
+    model = _mlp(4, [16], "relu", outputs=3, init="he_normal")
+    optimizer = keras.optimizers.SGD(0.01, momentum=0.99)
+    return _fit(model, optimizer, SCCE, x, y, 12, 1, (xv, yv), every=10)
+
+
+def overfitting_big_net_tiny_data():
+    x, xv, y, yv = _digits()
+    model = _mlp(64, [256, 256], "relu", init="he_normal")
+    return _fit(model, keras.optimizers.Adam(3e-3), SCCE, x[:30], y[:30], 20, 30, (xv[:200], yv[:200]))
+
+
+def underfitting_one_unit_bottleneck():
+    x, xv, y, yv = _digits()
+    model = _mlp(64, [1], None)
+    return _fit(model, keras.optimizers.Adam(0.05), SCCE, x, y, 15, 32, (xv, yv))
+
+
+# ---------------------------------------------------------------- healthy cases
+def healthy_digits_relu_adam():
+    x, xv, y, yv = _digits()
+    model = _mlp(64, [64, 32], "relu", init="he_normal")
+    return _fit(model, keras.optimizers.Adam(1e-2), SCCE, x, y, 12, 32, (xv, yv))
+
+
+def healthy_digits_batch_norm_sgd_momentum():
+    x, _, y, _ = _digits()
+    model = _mlp(64, [64, 64], "relu", init="he_normal", batch_norm=True)
+    optimizer = keras.optimizers.SGD(0.1, momentum=0.9)
+    return _fit(model, optimizer, SCCE, x, y, 8, 32)
+
+
+def healthy_digits_dropout_rmsprop():
+    x, xv, y, yv = _digits()
+    model = _mlp(64, [128], "relu", init="he_normal", dropout=0.3)
+    return _fit(model, keras.optimizers.RMSprop(1e-2), SCCE, x, y, 10, 32, (xv, yv))
+
+
+def healthy_deep_relu_batch_norm():
+    x, _, y, _ = _digits()
+    model = _mlp(64, [32] * 4, "relu", init="he_normal", batch_norm=True)
+    return _fit(model, keras.optimizers.Adam(1e-2), SCCE, x, y, 14, 32)
+
+
+def healthy_breast_cancer_tanh_binary():
+    x, xv, y, yv = _tabular("breast_cancer")
+    model = _mlp(30, [16], "tanh", outputs=1, out_activation="sigmoid")
+    return _fit(model, keras.optimizers.Adam(1e-2), "binary_crossentropy", x, y, 8, 32, (xv, yv))
+
+
+def healthy_wine_sigmoid_sgd():
+    x, xv, y, yv = _tabular("wine")
+    model = _mlp(13, [16], "sigmoid", outputs=3)
+    return _fit(model, keras.optimizers.SGD(1.0), SCCE, x, y, 10, 16, (xv, yv))
+
+
+def healthy_iris_elu_nadam():
+    x, xv, y, yv = _tabular("iris")
+    model = _mlp(4, [16, 16], "elu", outputs=3, init="he_normal")
+    return _fit(model, keras.optimizers.Nadam(3e-2), SCCE, x, y, 10, 16, (xv, yv))
+
+
+def healthy_cnn_digits():
+    x, xv, y, yv = _digits()
+    model = keras.Sequential([
+        keras.Input((8, 8, 1)),
+        layers.Conv2D(8, 3, padding="same", activation="relu", kernel_initializer="he_normal"),
+        layers.MaxPooling2D(),
+        layers.Flatten(),
+        layers.Dense(10, activation="softmax"),
+    ])
+    return _fit(model, keras.optimizers.Adam(1e-2), SCCE, x.reshape(-1, 8, 8, 1), y, 12, 32,
+                (xv.reshape(-1, 8, 8, 1), yv))
+
+
+def healthy_gru_digit_rows():
+    x, _, y, _ = _digits()
+    model = keras.Sequential([
+        keras.Input((8, 8)), layers.GRU(16), layers.Dense(10, activation="softmax"),
+    ])
+    return _fit(model, keras.optimizers.Adam(2e-2), SCCE, x.reshape(-1, 8, 8), y, 16, 32)
+
+
+def healthy_regression_mse_adam():
+    x, y = _regression(noise=0.1)
+    model = _mlp(8, [32, 32], "relu", outputs=1, init="he_normal", out_activation=None)
+    return _fit(model, keras.optimizers.Adam(1e-2), "mse", x[:384], y[:384], 16, 32,
+                (x[384:], y[384:]))
+
+
+def healthy_functional_residual_adamw():
+    x, xv, y, yv = _digits()
+    inputs = keras.Input((64,))
+    hidden = layers.Dense(32, activation="relu", kernel_initializer="he_normal")(inputs)
+    branch = layers.Dense(32, activation="relu", kernel_initializer="he_normal")(hidden)
+    hidden = layers.Add()([hidden, branch])
+    outputs = layers.Dense(10, activation="softmax")(hidden)
+    model = keras.Model(inputs, outputs)
+    return _fit(model, keras.optimizers.AdamW(1e-2, weight_decay=1e-3), SCCE, x, y, 12, 32,
+                (xv, yv))
+
+
+def healthy_no_validation_logits():
+    x, _, y, _ = _digits()
+    model = _mlp(64, [32], "relu", init="he_normal", out_activation=None)
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    return _fit(model, keras.optimizers.Adam(1e-2), loss, x, y, 12, 32)
+
+
+BUGGY = {
+    "vanishing_deep_sigmoid": (vanishing_deep_sigmoid, "vanishing_gradient"),
+    "exploding_large_learning_rate": (exploding_large_learning_rate,
+                                      ("exploding_gradient", "non_finite")),
+    "dead_relu_negative_bias": (dead_relu_negative_bias, "dead_relu"),
+    "saturated_tanh_large_init": (saturated_tanh_large_init, "saturated_activation"),
+    "not_decreasing_tiny_learning_rate": (not_decreasing_tiny_learning_rate, "loss_not_decreasing"),
+    "oscillating_batch_one_momentum": (oscillating_batch_one_momentum, "oscillating_loss"),
+    "overfitting_big_net_tiny_data": (overfitting_big_net_tiny_data, "overfitting"),
+    "underfitting_one_unit_bottleneck": (underfitting_one_unit_bottleneck, "underfitting"),
+}
+HEALTHY = {case.__name__: case for case in (
+    healthy_digits_relu_adam, healthy_digits_batch_norm_sgd_momentum,
+    healthy_digits_dropout_rmsprop, healthy_deep_relu_batch_norm,
+    healthy_breast_cancer_tanh_binary, healthy_wine_sigmoid_sgd, healthy_iris_elu_nadam,
+    healthy_cnn_digits, healthy_gru_digit_rows, healthy_regression_mse_adam,
+    healthy_functional_residual_adamw, healthy_no_validation_logits,
+)}
+
+
+@pytest.mark.parametrize("name", sorted(BUGGY))
+def test_buggy_case_yields_its_kind(name):
+    case, expected = BUGGY[name]
+    kinds = [finding.kind for finding in case().findings]
+    expected = (expected,) if isinstance(expected, str) else expected
+    assert set(expected) <= set(kinds), kinds
+
+
+@pytest.mark.parametrize("name", sorted(HEALTHY))
+def test_healthy_case_yields_no_finding(name):
+    doctor = HEALTHY[name]()
+    assert doctor.findings == [], doctor.report()
+
+
+def _table_row(name):
+    case, expected = BUGGY.get(name, (HEALTHY.get(name), "(none)"))
+    doctor = case()
+    found = ", ".join(f.kind + (f" ({f.layer})" if f.layer else "") for f in doctor.findings)
+    expected = expected if isinstance(expected, str) else " + ".join(expected)
+    return f"| {name} | {expected} | {found or '(none)'} |"
+
+
+if __name__ == "__main__":
+    import sys
+
+    print("| case | expected | found |\n| --- | --- | --- |")
+    for name in sys.argv[1:] or [*BUGGY, *HEALTHY]:
+        keras.utils.set_random_seed(1234)
+        print(_table_row(name), flush=True)
+        keras.backend.clear_session()

@@ -1,0 +1,106 @@
+import os
+
+import keras
+import numpy as np
+import pytest
+
+from keras_recipes.callbacks import TrainingDoctor
+from keras_recipes.tuning import find_learning_rate
+
+SCCE = "sparse_categorical_crossentropy"
+
+
+def _relu_net(bias=0.0):
+    return keras.Sequential([
+        keras.Input((64,)),
+        keras.layers.Dense(32, activation="relu", kernel_initializer="he_normal",
+                           bias_initializer=keras.initializers.Constant(bias)),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
+
+
+def test_dead_relu_report_and_saved_files(digits, tmp_path, models):
+    x, xv, y, yv = digits
+    model = _relu_net(bias=-3.0)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=SCCE, metrics=["accuracy"])
+    doctor = TrainingDoctor(every_n_batches=2)
+    model.fit(x[:320], y[:320], epochs=4, batch_size=32, validation_data=(xv[:100], yv[:100]),
+              verbose=0, callbacks=[doctor])
+    assert models.leftover_patches(model) == []  # the doctor undid its monitors' patches
+    kinds = [f.kind for f in doctor.findings]
+    assert kinds == ["dead_relu", "loss_not_decreasing"]
+    dead = doctor.findings[0]
+    assert dead.layer == "dense" and (dead.epoch, dead.step) == (0, 0)
+    assert dead.evidence["median_dead_fraction"] == 1.0
+    assert dead.evidence["window_steps"] >= 10
+    text = doctor.report()
+    assert text.startswith("Training doctor: 2 finding(s) after 4 epoch(s).")
+    assert "1. dead_relu in layer 'dense' (first seen at epoch 0, step 0)" in text
+    assert "median_dead_fraction=1" in text and "fix: Use He initialization" in text
+    path = doctor.save_report(tmp_path / "report")
+    assert os.path.basename(path) == "report.md"
+    files = sorted(os.listdir(tmp_path / "report"))
+    assert files == ["activation_histograms.png", "gradient_norms.png", "loss_curves.png", "report.md"]
+    markdown = open(path).read()
+    assert "dead_relu" in markdown and "![loss curves](loss_curves.png)" in markdown
+    assert os.path.getsize(tmp_path / "report" / "loss_curves.png") > 5000
+    assert list(doctor.curves().columns) == ["accuracy", "loss", "val_accuracy", "val_loss"]
+
+
+def test_stop_on_non_finite_stops_in_the_first_epoch():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(256, 8)).astype("float32") * 3.0
+    y = (x[:, 1] * x[:, 2]).astype("float32")
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(32, activation="relu"),
+                              keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse")
+    doctor = TrainingDoctor(every_n_batches=2)
+    with pytest.warns(RuntimeWarning, match="non-finite"):
+        history = model.fit(x, y, epochs=20, batch_size=16, verbose=0, callbacks=[doctor])
+    assert len(history.history["loss"]) == 1
+    assert doctor.stopped_on == "non_finite"
+    assert [f.kind for f in doctor.findings][0] == "non_finite"
+    assert "Training was stopped on 'non_finite'" in doctor.report()
+
+
+def test_stop_on_an_epoch_level_kind_and_reuse(digits):
+    x, _, y, _ = digits
+    model = _relu_net(bias=-3.0)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=SCCE)
+    doctor = TrainingDoctor(every_n_batches=2, stop_on=("dead_relu",))
+    history = model.fit(x[:256], y[:256], epochs=10, batch_size=32, verbose=0, callbacks=[doctor])
+    # Dead units are confirmed by the curve once there are 4 epochs.
+    assert len(history.history["loss"]) == 4
+    assert doctor.stopped_on == "dead_relu"
+    # The same doctor on a healthy run starts from scratch.
+    healthy = _relu_net()
+    healthy.compile(optimizer=keras.optimizers.Adam(1e-2), loss=SCCE)
+    healthy.fit(x[:256], y[:256], epochs=2, batch_size=32, verbose=0, callbacks=[doctor])
+    assert doctor.stopped_on is None and doctor.findings == []
+    assert len(doctor.curves()) == 2
+
+
+def test_learning_rate_finder_suggestion_in_the_advice(digits, tmp_path):
+    x, _, y, _ = digits
+    model = _relu_net()
+    model.compile(optimizer=keras.optimizers.SGD(1e-5), loss=SCCE)
+    sweep = find_learning_rate(model, x, y, min_lr=1e-4, max_lr=100.0, steps=40)
+    doctor = TrainingDoctor(every_n_batches=4, learning_rate_finder=sweep)
+    model.fit(x[:320], y[:320], epochs=4, batch_size=32, verbose=0, callbacks=[doctor])
+    kinds = [f.kind for f in doctor.findings]
+    assert "loss_not_decreasing" in kinds
+    advice = doctor.findings[kinds.index("loss_not_decreasing")].advice
+    assert f"the LR finder suggests {sweep.suggestion:.3g}" in advice
+    doctor.save_report(tmp_path)
+    assert os.path.exists(tmp_path / "learning_rate_finder.png")
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="Unknown finding kind in `stop_on`.*Received: stop_on="):
+        TrainingDoctor(stop_on=("nan",))
+    with pytest.raises(ValueError, match="Unknown diagnosis threshold"):
+        TrainingDoctor(thresholds={"dead": 0.5})
+    with pytest.raises(ValueError, match="Received: learning_rate_finder='fast'"):
+        TrainingDoctor(learning_rate_finder="fast")
+    with pytest.raises(ValueError, match="Received: every_n_batches=0"):
+        TrainingDoctor(every_n_batches=0)
