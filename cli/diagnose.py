@@ -1,6 +1,7 @@
 """`keras-recipes diagnose`: trains a saved model briefly with the training doctor."""
 
 import os
+import warnings
 
 import numpy as np
 
@@ -70,7 +71,11 @@ def load_model(path):
     import keras
 
     try:
-        model = keras.models.load_model(path)
+        # Keras warns when a saved optimizer's state does not match; the doctor's
+        # short training run needs no saved optimizer state, so that is noise here.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            model = keras.models.load_model(path)
     except Exception as error:  # many formats of failure, reported as one line
         raise CommandError(f"cannot load model {path}: {type(error).__name__}: {error}") from error
     if getattr(model, "optimizer", None) is None or getattr(model, "loss", None) is None:
