@@ -347,7 +347,9 @@ class CoarseToFineOracle(keras_tuner.Oracle):
         if round_done and round_number not in self._checked_rounds:
             self._checked_rounds.append(round_number)
             self._check_boundaries(round_number)
-            self.save()
+        # keras-tuner saves before it drops the trial from the ongoing ones; a
+        # chief killed now would re-run this finished trial on resume.
+        self.save()
 
     def _progress_line(self, trial):
         values = ", ".join(
@@ -373,6 +375,12 @@ class CoarseToFineOracle(keras_tuner.Oracle):
     def _save_trial(self, trial):
         path = os.path.join(self._get_trial_dir(trial.trial_id), "trial.json")
         _atomic.save_json(path, trial.get_state())
+
+    def reload(self):
+        super().reload()
+        # Only trials that were really running when the process died are re-run.
+        finished = (TrialStatus.COMPLETED, TrialStatus.FAILED)
+        self._retry_queue = [i for i in self._retry_queue if self.trials[i].status not in finished]
 
     def get_state(self):
         state = super().get_state()

@@ -28,7 +28,7 @@ def main(argv):
     def build(hp):
         lr = hp.Float("learning_rate", 1e-4, 1.0, sampling="log")
         if slow:
-            time.sleep(1.0)
+            time.sleep(0.5)
         tuner_id = os.environ.get("KERASTUNER_TUNER_ID")
         in_trial = "coarse_to_fine/round" in hp.values
         if marker and tuner_id == "worker0" and in_trial and not os.path.exists(marker):
