@@ -78,6 +78,10 @@ def run(args):
         raise CommandError(f"--workers must be 0 or more; got {args.workers}")
     data = _tune_data.load(args.data, args.target, seed=args.seed)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tensorflow as tf
+
+    # Each trial builds a new model; TensorFlow's retracing warnings are noise here.
+    tf.get_logger().setLevel("ERROR")
     if "KERASTUNER_TUNER_ID" in os.environ and "KERASTUNER_ORACLE_IP" in os.environ:
         _search(_make_tuner(args, data), data)  # one process of a distributed search
         return 0

@@ -90,3 +90,41 @@ def edge_of(best_position, top_positions, edge_fraction=EDGE_FRACTION):
         if is_near(best_position) or crowded:
             return edge
     return None
+
+
+def narrow_hyperparameter(hp, values, expand=()):
+    """Narrows a keras-tuner `Float` or `Int` in place around `values`.
+
+    The oracle's hyperparameters are the ones later trials read their range
+    from (`hp.Float` in a hypermodel returns the stored value and ignores the
+    bounds written there), so changing `min_value`/`max_value` here is what
+    narrows the next round.
+    """
+    log = hp.sampling == "log"
+    low, high = narrowed_range(
+        hp.min_value, hp.max_value, values, log=log, margin=margin_for(hp.name, log), expand=expand
+    )
+    if type(hp).__name__ == "Int":
+        low = max(math.floor(low), 1) if log else math.floor(low)
+        hp.min_value, hp.max_value = int(low), int(max(math.ceil(high), low + 1))
+    else:
+        hp.min_value, hp.max_value = float(low), float(high)
+
+
+def boundary_warning(hp, top_values, round_number, *, expands=False):
+    """A warning dict when the best of `top_values` (best first) sits on an edge of `hp`."""
+    positions = [hp.value_to_prob(v) for v in top_values]
+    edge = edge_of(positions[0], positions)
+    if edge is None:
+        return None
+    message = (
+        f"Round {round_number}: the best {hp.name}={top_values[0]:.3g} sits at the "
+        f"{edge} edge of [{hp.min_value:.3g}, {hp.max_value:.3g}]; better values may "
+        "lie beyond it."
+    )
+    if expands:
+        message += (" The next round's range extends past it." if hp.sampling == "log"
+                    else " Linear ranges keep their limits.")
+    return {"round": round_number, "hyperparameter": hp.name, "edge": edge,
+            "value": top_values[0], "min_value": hp.min_value, "max_value": hp.max_value,
+            "sampling": hp.sampling, "message": message}

@@ -4,7 +4,30 @@ import math
 
 import pandas as pd
 
-from keras_recipes.tuning import coarse_to_fine_oracle as c2f
+from keras_recipes.tuning import _keys
+
+
+def format_values(values, digits=3):
+    """`name=value, ...` for a trial's values, without the oracle's own keys."""
+    return ", ".join(
+        f"{k}={v:.{digits}g}" if isinstance(v, float) else f"{k}={v}"
+        for k, v in values.items() if k not in _keys.PRIVATE_KEYS
+    )
+
+
+def progress_line(oracle, trial):
+    """The line printed when a trial ends."""
+    if oracle.is_infeasible(trial):
+        outcome = "diverged (infeasible)"
+    elif trial.status == "COMPLETED":
+        outcome = f"{oracle.objective.name}={trial.score:.4f}"
+        outcome += " (stopped early)" if oracle.is_stopped_early(trial) else ""
+    else:
+        outcome = trial.status.lower()
+    return (
+        f"trial {trial.trial_id} (round {oracle.round_of(trial)}/{oracle.rounds}): "
+        f"{format_values(trial.hyperparameters.values)} -> {outcome}"
+    )
 
 
 def _status(oracle, trial):
@@ -22,7 +45,7 @@ def _metric(trial, name):
 
 
 def hyperparameter_names(oracle):
-    return [hp.name for hp in oracle.hyperparameters.space if hp.name not in c2f.PRIVATE_KEYS]
+    return [hp.name for hp in oracle.hyperparameters.space if hp.name not in _keys.PRIVATE_KEYS]
 
 
 def results_dataframe(oracle):
@@ -37,13 +60,13 @@ def results_dataframe(oracle):
         rows.append(
             {
                 "trial_id": trial_id,
-                "round": values.get(c2f.ROUND_KEY),
+                "round": values.get(_keys.ROUND_KEY),
                 "status": status,
                 **{name: values.get(name) for name in names},
                 "score": float(trial.score) if scored and trial.score is not None else math.nan,
-                "best_epoch": _metric(trial, c2f.BEST_EPOCH_METRIC) if scored else math.nan,
-                "epochs_trained": _metric(trial, c2f.EPOCHS_TRAINED_METRIC),
-                "seconds": _metric(trial, c2f.SECONDS_METRIC),
+                "best_epoch": _metric(trial, _keys.BEST_EPOCH_METRIC) if scored else math.nan,
+                "epochs_trained": _metric(trial, _keys.EPOCHS_TRAINED_METRIC),
+                "seconds": _metric(trial, _keys.SECONDS_METRIC),
             }
         )
     columns = ["trial_id", "round", "status", *names, "score", "best_epoch",
@@ -66,7 +89,7 @@ def summary_figures(oracle):
     results = results_dataframe(oracle)
     ended = results[results["status"].isin(["COMPLETED", "STOPPED_EARLY", "INFEASIBLE", "FAILED"])]
     counts = ended["status"].value_counts()
-    ranked = oracle._ranked(oracle.trials.values())
+    ranked = oracle.ranked_trials()
     best = ranked[0] if ranked else None
     return {
         "trials": len(ended),
@@ -78,7 +101,7 @@ def summary_figures(oracle):
         "best_trial_id": best.trial_id if best else None,
         "best_score": float(best.score) if best else None,
         "best_values": {
-            k: v for k, v in best.hyperparameters.values.items() if k not in c2f.PRIVATE_KEYS
+            k: v for k, v in best.hyperparameters.values.items() if k not in _keys.PRIVATE_KEYS
         } if best else {},
         "boundary_warnings": [w["message"] for w in oracle.boundary_warnings],
     }
@@ -100,10 +123,7 @@ def summary_lines(oracle, figures):
         lines.append(f"round {number} ranges: {spans}")
     lines += [f"warning: {message}" for message in figures["boundary_warnings"]]
     if figures["best_trial_id"] is not None:
-        values = ", ".join(
-            f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-            for k, v in figures["best_values"].items()
-        )
+        values = format_values(figures["best_values"], digits=4)
         lines.append(
             f"best: trial {figures['best_trial_id']} {objective.name}="
             f"{figures['best_score']:.4f} with {values}"

@@ -37,7 +37,7 @@ def rerun_best(tuner, fit_args, fit_kwargs, *, n, seeds, epochs):
     if epochs is not None:
         check_positive_int("epochs", epochs)
     rows = []
-    for trial in tuner.oracle._ranked(tuner.oracle.trials.values())[:n]:
+    for trial in tuner.oracle.ranked_trials()[:n]:
         hp = trial.hyperparameters
         trial_epochs = epochs or hp.values.get(c2f.EPOCHS_KEY, 1)
         scores = [_run_once(tuner, hp, s, fit_args, fit_kwargs, trial_epochs) for s in seeds]

@@ -1,6 +1,5 @@
 """`CoarseToFineOracle`: rounds of random search, each narrowed around the last one's best."""
 
-import math
 import os
 
 import keras_tuner
@@ -8,29 +7,26 @@ from keras_tuner.engine.trial import TrialStatus
 
 from keras_recipes.recipes._validation import check_choice, check_positive_int
 from keras_recipes.tuning import _atomic
+from keras_recipes.tuning import _reports
 from keras_recipes.tuning import _ranges
 from keras_recipes.tuning import _trial_rules
-
-#: Keys the oracle adds to each trial's values. Workers see the oracle only
-#: through gRPC, so the round and epoch count travel with the trial (as
-#: Hyperband's `tuner/epochs` does).
-ROUND_KEY = "coarse_to_fine/round"
-EPOCHS_KEY = "coarse_to_fine/epochs"
-PRIVATE_KEYS = (ROUND_KEY, EPOCHS_KEY)
-
-#: Metrics the tuner reports besides the objective.
-EPOCH_METRIC = "coarse_to_fine/epoch_objective"
-INFEASIBLE_METRIC = "coarse_to_fine/infeasible"
-BEST_EPOCH_METRIC = "coarse_to_fine/best_epoch"
-EPOCHS_TRAINED_METRIC = "coarse_to_fine/epochs_trained"
-SECONDS_METRIC = "coarse_to_fine/seconds"
-
-#: Score given to a diverged trial: finite, so keras-tuner does not count it as
-#: a failure (3 consecutive failures abort a search), and worse than any real score.
-INFEASIBLE_PENALTY = 1e30
+from keras_recipes.tuning._keys import (  # noqa: F401 - re-exported for the tuner
+    BEST_EPOCH_METRIC,
+    EPOCH_METRIC,
+    EPOCHS_KEY,
+    EPOCHS_TRAINED_METRIC,
+    INFEASIBLE_METRIC,
+    INFEASIBLE_PENALTY,
+    PRIVATE_KEYS,
+    ROUND_KEY,
+    SECONDS_METRIC,
+)
 
 SAMPLINGS = ("random", "halton")
 BOUNDARY_ACTIONS = ("warn", "expand")
+
+#: The search's own state, saved in `oracle.json` besides keras-tuner's.
+_STATE = ("round_ranges", "boundary_warnings", "_checked_rounds", "_curves", "_stopped_early")
 
 
 def _is_numeric(hp):
@@ -167,8 +163,9 @@ class CoarseToFineOracle(keras_tuner.Oracle):
     def _round_trials(self, round_number):
         return [t for t in self.trials.values() if self.round_of(t) == round_number]
 
-    def _ranked(self, trials):
-        """Completed, feasible trials, best first."""
+    def ranked_trials(self, round_number=None):
+        """Completed, feasible trials (of one round, or all), best first."""
+        trials = self.trials.values() if round_number is None else self._round_trials(round_number)
         scored = [
             t for t in trials
             if t.status == TrialStatus.COMPLETED and not self.is_infeasible(t)
@@ -217,11 +214,13 @@ class CoarseToFineOracle(keras_tuner.Oracle):
 
     def _start_round(self, round_number):
         if round_number > 1:
-            top = self._ranked(self._round_trials(round_number - 1))[: self.top_k]
+            top = self.ranked_trials(round_number - 1)[: self.top_k]
             expand = self._expansions(round_number - 1)
             for hp in self.hyperparameters.space:
-                if _is_numeric(hp):
-                    self._narrow(hp, top, expand.get(hp.name, ()))
+                values = [t.hyperparameters.values[hp.name] for t in top
+                          if hp.name in t.hyperparameters.values]
+                if _is_numeric(hp) and values:
+                    _ranges.narrow_hyperparameter(hp, values, expand.get(hp.name, ()))
         self.round_ranges.append(
             {
                 hp.name: {"min_value": hp.min_value, "max_value": hp.max_value,
@@ -229,23 +228,6 @@ class CoarseToFineOracle(keras_tuner.Oracle):
                 for hp in self.hyperparameters.space if _is_numeric(hp)
             }
         )
-
-    def _narrow(self, hp, top, expand):
-        values = [t.hyperparameters.values[hp.name] for t in top
-                  if hp.name in t.hyperparameters.values]
-        if not values:
-            return
-        log = hp.sampling == "log"
-        low, high = _ranges.narrowed_range(
-            hp.min_value, hp.max_value, values,
-            log=log, margin=_ranges.margin_for(hp.name, log), expand=expand,
-        )
-        if type(hp).__name__ == "Int":
-            low, high = math.floor(low), math.ceil(high)
-            low, high = max(low, 1) if log else low, max(high, low + 1)
-            hp.min_value, hp.max_value = int(low), int(high)
-        else:
-            hp.min_value, hp.max_value = float(low), float(high)
 
     def _expansions(self, round_number):
         if self.boundary != "expand":
@@ -258,35 +240,18 @@ class CoarseToFineOracle(keras_tuner.Oracle):
 
     # ---- boundary check ---------------------------------------------------
     def _check_boundaries(self, round_number):
-        top = self._ranked(self._round_trials(round_number))[: self.top_k]
-        if not top:
-            return
+        top = self.ranked_trials(round_number)[: self.top_k]
         for hp in self.hyperparameters.space:
             values = [t.hyperparameters.values.get(hp.name) for t in top]
-            values = [v for v in values if v is not None]
-            if not _is_numeric(hp) or top[0].hyperparameters.values.get(hp.name) is None:
+            if not top or not _is_numeric(hp) or values[0] is None:
                 continue
-            positions = [hp.value_to_prob(v) for v in values]
-            edge = _ranges.edge_of(positions[0], positions)
-            if edge is not None:
-                self._warn(round_number, hp, edge, values[0])
-
-    def _warn(self, round_number, hp, edge, value):
-        message = (
-            f"Round {round_number}: the best {hp.name}={value:.3g} sits at the "
-            f"{edge} edge of [{hp.min_value:.3g}, {hp.max_value:.3g}]; better "
-            "values may lie beyond it."
-        )
-        if self.boundary == "expand" and round_number < self.rounds:
-            message += " The next round's range extends past it." if hp.sampling == "log" else (
-                " Linear ranges keep their limits."
-            )
-        self.boundary_warnings.append(
-            {"round": round_number, "hyperparameter": hp.name, "edge": edge,
-             "value": value, "min_value": hp.min_value, "max_value": hp.max_value,
-             "sampling": hp.sampling, "message": message}
-        )
-        print(message)
+            expands = self.boundary == "expand" and round_number < self.rounds
+            warning = _ranges.boundary_warning(
+                hp, [v for v in values if v is not None], round_number, expands=expands)
+            if warning is not None:
+                self.boundary_warnings.append(warning)
+                if self.progress:
+                    print(warning["message"], flush=True)
 
     # ---- trial reports ----------------------------------------------------
     @keras_tuner.synchronized
@@ -340,7 +305,7 @@ class CoarseToFineOracle(keras_tuner.Oracle):
         super().end_trial(trial)
         trial = self.trials[trial.trial_id]
         if self.progress:
-            print(self._progress_line(trial), flush=True)
+            print(_reports.progress_line(self, trial), flush=True)
         round_number = self.round_of(trial)
         ended = [t for t in self._round_trials(round_number) if t.trial_id in self.end_order]
         round_done = len(ended) >= self.round_size(round_number)
@@ -350,23 +315,6 @@ class CoarseToFineOracle(keras_tuner.Oracle):
         # keras-tuner saves before it drops the trial from the ongoing ones; a
         # chief killed now would re-run this finished trial on resume.
         self.save()
-
-    def _progress_line(self, trial):
-        values = ", ".join(
-            f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
-            for k, v in trial.hyperparameters.values.items() if k not in PRIVATE_KEYS
-        )
-        if self.is_infeasible(trial):
-            outcome = "diverged (infeasible)"
-        elif trial.status == TrialStatus.COMPLETED:
-            outcome = f"{self.objective.name}={trial.score:.4f}"
-            outcome += " (stopped early)" if self.is_stopped_early(trial) else ""
-        else:
-            outcome = trial.status.lower()
-        return (
-            f"trial {trial.trial_id} (round {self.round_of(trial)}/{self.rounds}): "
-            f"{values} -> {outcome}"
-        )
 
     # ---- state ------------------------------------------------------------
     def save(self):
@@ -384,20 +332,10 @@ class CoarseToFineOracle(keras_tuner.Oracle):
 
     def get_state(self):
         state = super().get_state()
-        state["coarse_to_fine"] = {
-            "round_ranges": self.round_ranges,
-            "boundary_warnings": self.boundary_warnings,
-            "checked_rounds": self._checked_rounds,
-            "curves": self._curves,
-            "stopped_early": self._stopped_early,
-        }
+        state["coarse_to_fine"] = {name.lstrip("_"): getattr(self, name) for name in _STATE}
         return state
 
     def set_state(self, state):
         super().set_state(state)
-        own = state["coarse_to_fine"]
-        self.round_ranges = own["round_ranges"]
-        self.boundary_warnings = own["boundary_warnings"]
-        self._checked_rounds = own["checked_rounds"]
-        self._curves = own["curves"]
-        self._stopped_early = own["stopped_early"]
+        for name in _STATE:
+            setattr(self, name, state["coarse_to_fine"][name.lstrip("_")])

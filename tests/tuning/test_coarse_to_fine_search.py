@@ -99,3 +99,13 @@ def test_rerun_best_rejects_bad_seeds(tmp_path):
 def test_bad_search_settings_fail_at_construction(tmp_path):
     with pytest.raises(ValueError, match="sampling"):
         _search(tmp_path, mlp_hypermodel((64,), 10), sampling="sobol")
+
+
+def test_memory_growth_is_set_on_every_visible_gpu():
+    import tensorflow as tf
+
+    from keras_recipes.tuning import _gpu
+
+    gpus = tf.config.list_physical_devices("GPU")
+    assert _gpu.enable_memory_growth() == len(gpus)
+    assert all(tf.config.experimental.get_memory_growth(gpu) for gpu in gpus)
