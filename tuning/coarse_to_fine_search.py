@@ -86,12 +86,16 @@ class CoarseToFineSearch(keras_tuner.Tuner):
 
     Example:
 
+    >>> from sklearn.datasets import load_digits
+    >>> digits = load_digits()
+    >>> x, y = (digits.data / 16).astype("float32"), digits.target
     >>> tuner = CoarseToFineSearch(
     ...     mlp_hypermodel((64,), 10), "val_accuracy", coarse_trials=6,
-    ...     fine_trials=3, coarse_epochs=1, fine_epochs=2, top_k=2,
+    ...     fine_trials=3, coarse_epochs=1, fine_epochs=3, top_k=2,
     ...     directory="/tmp/c2f", overwrite=True)
-    >>> tuner.search(x_train, y_train, validation_data=(x_val, y_val))
-    >>> tuner.results_dataframe()
+    >>> tuner.search(x[:1400], y[:1400], validation_data=(x[1400:], y[1400:]))
+    >>> tuner.results_dataframe()  # one row per trial
+    >>> tuner.ranges()             # the ranges of each round
     """
 
     _ORACLE_ARGS = ("hyperparameters", "tune_new_entries", "allow_new_entries",
