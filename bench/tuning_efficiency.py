@@ -4,9 +4,9 @@ Same hypermodel (`mlp_hypermodel`: one hidden layer of 64, Adam, learning rate
 in [1e-6, 1e-1] and L2 in [1e-6, 1], both log-uniform), same data splits, the
 same number of trials and the same epoch budget: RandomSearch and
 BayesianOptimization run TRIALS trials of EPOCHS epochs; coarse-to-fine runs
-two thirds of the trials for a quarter of the epochs, then one third for
-longer, adding up to the same epochs (early stopping may use fewer); Hyperband
-gets `max_epochs` = the fine epochs and its used epochs are reported.
+most of the trials for fewer epochs, then the rest for longer, adding up to
+the same epochs (early stopping may use fewer); Hyperband gets `max_epochs` =
+the fine epochs and its used epochs are reported (see BUDGETS).
 
 For each data set and method, over the seeds, it prints the median and range
 of the best validation accuracy, of the test accuracy of the chosen
