@@ -13,7 +13,7 @@ import sys
 from keras_recipes.cli._errors import CommandError
 
 # Subcommand modules, in the order `--help` lists them.
-_COMMAND_MODULES = ("train", "diagnose")
+_COMMAND_MODULES = ("tune", "diagnose", "train")
 
 
 def build_parser():

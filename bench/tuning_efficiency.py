@@ -1,0 +1,171 @@
+"""Coarse-to-fine search against keras-tuner's RandomSearch, BayesianOptimization and Hyperband.
+
+Same hypermodel (`mlp_hypermodel`: one hidden layer of 64, Adam, learning rate
+in [1e-6, 1e-1] and L2 in [1e-6, 1], both log-uniform), same data splits, the
+same number of trials and the same epoch budget: RandomSearch and
+BayesianOptimization run TRIALS trials of EPOCHS epochs; coarse-to-fine runs
+most of the trials for fewer epochs, then the rest for longer, adding up to
+the same epochs (early stopping may use fewer); Hyperband gets `max_epochs` =
+the fine epochs and its used epochs are reported (see BUDGETS).
+
+For each data set and method, over the seeds, it prints the median and range
+of the best validation accuracy, of the test accuracy of the chosen
+configuration (its best checkpoint), and the trials (and epochs) needed to
+reach RandomSearch's final median.
+
+Usage:
+    python bench/tuning_efficiency.py            # digits + breast cancer, 5 seeds
+    python bench/tuning_efficiency.py --quick    # digits, 2 seeds, smaller budget
+"""
+
+import argparse
+import math
+import os
+import tempfile
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import keras_tuner  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from sklearn import datasets  # noqa: E402
+from sklearn.model_selection import train_test_split  # noqa: E402
+
+from keras_recipes.tuning import CoarseToFineSearch, mlp_hypermodel  # noqa: E402
+from keras_recipes.tuning import coarse_to_fine_oracle as c2f  # noqa: E402
+
+#: (trials, epochs per peer trial, coarse trials, coarse epochs, fine epochs):
+#: peers use trials * epochs epochs; ours coarse * coarse_epochs + (trials - coarse) * fine_epochs.
+BUDGETS = {"full": (10, 4, 6, 2, 7), "quick": (9, 3, 6, 1, 7)}
+METHODS = ("coarse_to_fine", "random", "bayesian", "hyperband")
+
+
+def _load(name):
+    loader = {"digits": datasets.load_digits, "breast_cancer": datasets.load_breast_cancer}[name]
+    data = loader()
+    x, y = data.data.astype("float32"), data.target.astype("int64")
+    x_rest, x_test, y_rest, y_test = train_test_split(x, y, test_size=0.25, random_state=0, stratify=y)
+    x_train, x_val, y_train, y_val = train_test_split(
+        x_rest, y_rest, test_size=0.2, random_state=0, stratify=y_rest)
+    mean, std = x_train.mean(axis=0), x_train.std(axis=0) + 1e-7
+    x_train, x_val, x_test = [(a - mean) / std for a in (x_train, x_val, x_test)]
+    classes = int(y.max()) + 1
+    return (x_train, y_train, x_val, y_val, x_test, y_test), classes
+
+
+def _tuner(method, hypermodel, seed, directory, budget):
+    trials, epochs, coarse, coarse_epochs, fine_epochs = budget
+    common = dict(objective="val_accuracy", seed=seed, directory=directory, project_name=method)
+    if method == "coarse_to_fine":
+        return CoarseToFineSearch(
+            hypermodel, coarse_trials=coarse, fine_trials=trials - coarse,
+            coarse_epochs=coarse_epochs, fine_epochs=fine_epochs, top_k=3, progress=False,
+            **common)
+    if method == "random":
+        return keras_tuner.RandomSearch(hypermodel, max_trials=trials, **common)
+    if method == "bayesian":
+        return keras_tuner.BayesianOptimization(hypermodel, max_trials=trials, **common)
+    return keras_tuner.Hyperband(hypermodel, max_epochs=fine_epochs, factor=3, **common)
+
+
+def _epochs_used(method, trial, epochs):
+    values = trial.hyperparameters.values
+    if method == "coarse_to_fine":
+        return trial.metrics.get_last_value(c2f.EPOCHS_TRAINED_METRIC) if trial.metrics.exists(
+            c2f.EPOCHS_TRAINED_METRIC) else 0
+    if method == "hyperband":
+        return values.get("tuner/epochs", 0) - values.get("tuner/initial_epoch", 0)
+    return epochs
+
+
+def _run(method, data, classes, seed, budget):
+    x_train, y_train, x_val, y_val, x_test, y_test = data
+    keras.utils.set_random_seed(seed)
+    hypermodel = mlp_hypermodel(x_train.shape[1:], classes, hidden_units=(64,))
+    with tempfile.TemporaryDirectory() as directory:
+        start = time.perf_counter()
+        tuner = _tuner(method, hypermodel, seed + 1, directory, budget)
+        tuner.search(x_train, y_train, validation_data=(x_val, y_val), epochs=budget[1],
+                     batch_size=64, verbose=0)
+        seconds = time.perf_counter() - start
+        trials = [tuner.oracle.trials[i] for i in sorted(tuner.oracle.trials, key=int)]
+        scores = [t.score if t.status == "COMPLETED" and t.score is not None and abs(t.score) < 1e29
+                  else -math.inf for t in trials]
+        epochs = [_epochs_used(method, t, budget[1]) for t in trials]
+        model = tuner.get_best_models(1)[0]
+        test = float(model.evaluate(x_test, y_test, verbose=0)[1])
+    return {"method": method, "seed": seed, "best_val": max(scores), "test": test,
+            "trials": len(trials), "epochs": float(np.sum(epochs)), "seconds": seconds,
+            "curve": np.maximum.accumulate(scores).tolist(), "epoch_curve": np.cumsum(epochs).tolist()}
+
+
+def _to_reach(run, target):
+    hits = [i for i, best in enumerate(run["curve"]) if best >= target]
+    if not hits:
+        return math.inf, math.inf
+    return hits[0] + 1, run["epoch_curve"][hits[0]]
+
+
+def _spread(values):
+    values = np.asarray(values, dtype=float)
+    return f"{np.median(values):.4f} [{values.min():.4f}, {values.max():.4f}]"
+
+
+def _table(runs):
+    frame = pd.DataFrame(runs)
+    target = frame.loc[frame["method"] == "random", "best_val"].median()
+    rows = []
+    for method, group in frame.groupby("method", sort=False):
+        reach = [_to_reach(run, target) for run in group.to_dict("records")]
+        rows.append({
+            "method": method,
+            "best val acc, median [min, max]": _spread(group["best_val"]),
+            "test acc of chosen, median [min, max]": _spread(group["test"]),
+            "trials to RS median": float(np.median([r[0] for r in reach])),
+            "epochs to RS median": float(np.median([r[1] for r in reach])),
+            "trials": float(group["trials"].median()),
+            "epochs used": float(group["epochs"].median()),
+            "seconds": round(float(group["seconds"].median()), 1),
+        })
+    return pd.DataFrame(rows), target
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="digits only, 2 seeds, smaller budget")
+    parser.add_argument("--seeds", type=int, default=None, help="seeds per method (default 5)")
+    parser.add_argument("--datasets", nargs="+", default=None, choices=["digits", "breast_cancer"])
+    parser.add_argument("--out", default=None, help="folder for runs.csv (optional)")
+    args = parser.parse_args(argv)
+    budget = BUDGETS["quick" if args.quick else "full"]
+    seeds = range(args.seeds or (2 if args.quick else 5))
+    names = args.datasets or (["digits"] if args.quick else ["digits", "breast_cancer"])
+    print(f"budget: {budget[0]} trials; peers {budget[0]} x {budget[1]} epochs = "
+          f"{budget[0] * budget[1]}; coarse-to-fine {budget[2]} x {budget[3]} + "
+          f"{budget[0] - budget[2]} x {budget[4]} = {budget[2] * budget[3] + (budget[0] - budget[2]) * budget[4]}"
+          f"; Hyperband max_epochs={budget[4]}, factor 3; seeds {list(seeds)}", flush=True)
+    all_runs = []
+    for name in names:
+        data, classes = _load(name)
+        runs = []
+        for seed in seeds:
+            for method in METHODS:
+                run = _run(method, data, classes, seed, budget)
+                print(f"{name} seed {seed} {method:>14}: best val {run['best_val']:.4f}, "
+                      f"test {run['test']:.4f}, {run['trials']} trials, {run['epochs']:.0f} epochs, "
+                      f"{run['seconds']:.0f} s", flush=True)
+                runs.append(run)
+        table, target = _table(runs)
+        print(f"\n{name}: RandomSearch's final median best val acc = {target:.4f}")
+        with pd.option_context("display.width", 200, "display.max_columns", 20):
+            print(table.to_string(index=False), "\n", flush=True)
+        all_runs += [{"dataset": name, **{k: v for k, v in r.items() if "curve" not in k}} for r in runs]
+    if args.out:
+        os.makedirs(args.out, exist_ok=True)
+        pd.DataFrame(all_runs).to_csv(os.path.join(args.out, "runs.csv"), index=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+"""The oracle driven by hand, with synthetic scores (no training)."""
+
+import json
+import math
+
+import keras_tuner
+import pytest
+
+from keras_recipes.tuning import CoarseToFineOracle
+from keras_recipes.tuning import coarse_to_fine_oracle as c2f
+
+
+def _space():
+    hp = keras_tuner.HyperParameters()
+    hp.Float("learning_rate", 1e-6, 1e-1, sampling="log")
+    hp.Float("l2", 1e-6, 1.0, sampling="log")
+    return hp
+
+
+def _oracle(tmp_path, **kwargs):
+    settings = dict(coarse_trials=8, fine_trials=4, coarse_epochs=2, fine_epochs=4,
+                    top_k=3, seed=3, progress=False)
+    oracle = CoarseToFineOracle("val_accuracy", hyperparameters=_space(), **{**settings, **kwargs})
+    oracle._set_project_dir(str(tmp_path), "oracle")
+    return oracle
+
+
+def _peak_at_1e3(values):
+    """A score that peaks at learning_rate=1e-3 and does not care about L2."""
+    return 1.0 - abs(math.log10(values["learning_rate"]) + 3.0) / 10.0
+
+
+def _finish(oracle, trial, score, infeasible=False):
+    metrics = {"val_accuracy": score, c2f.INFEASIBLE_METRIC: float(infeasible)}
+    oracle.update_trial(trial.trial_id, metrics)
+    trial.status = "COMPLETED"
+    oracle.end_trial(trial)
+
+
+def _run(oracle, score=_peak_at_1e3, count=None):
+    trials = []
+    for _ in range(count or oracle.max_trials):
+        trial = oracle.create_trial("tuner0")
+        if trial.status == "STOPPED":
+            break
+        _finish(oracle, trial, score(trial.hyperparameters.values))
+        trials.append(trial)
+    return trials
+
+
+def test_rounds_narrow_around_the_top_k_and_train_longer(tmp_path):
+    oracle = _oracle(tmp_path)
+    trials = _run(oracle)
+    assert len(trials) == 12
+    assert [t.hyperparameters.values[c2f.ROUND_KEY] for t in trials] == [1] * 8 + [2] * 4
+    assert [t.hyperparameters.values[c2f.EPOCHS_KEY] for t in trials] == [2] * 8 + [4] * 4
+    first, second = oracle.round_ranges
+    top = sorted(trials[:8], key=lambda t: t.score, reverse=True)[:3]
+    lrs = [t.hyperparameters.values["learning_rate"] for t in top]
+    assert second["learning_rate"]["min_value"] == pytest.approx(max(1e-6, min(lrs) / 10**0.5))
+    assert second["learning_rate"]["max_value"] == pytest.approx(min(1e-1, max(lrs) * 10**0.5))
+    for trial in trials[8:]:
+        assert second["learning_rate"]["min_value"] <= trial.hyperparameters.values["learning_rate"]
+        assert trial.hyperparameters.values["learning_rate"] <= second["learning_rate"]["max_value"]
+    # The trials record the ranges they were sampled from.
+    assert trials[9].hyperparameters.get_config()["space"][0]["config"]["min_value"] == \
+        pytest.approx(second["learning_rate"]["min_value"])
+    width = lambda r, n: math.log10(r[n]["max_value"] / r[n]["min_value"])  # noqa: E731
+    assert width(second, "learning_rate") < width(first, "learning_rate")
+    assert oracle.create_trial("tuner0").status == "STOPPED"
+
+
+def test_workers_wait_at_the_barrier_between_rounds(tmp_path):
+    oracle = _oracle(tmp_path, coarse_trials=2, fine_trials=2, top_k=1)
+    first = oracle.create_trial("worker0")
+    second = oracle.create_trial("worker1")
+    _finish(oracle, first, 0.5)
+    assert oracle.create_trial("worker0").status == "IDLE"
+    _finish(oracle, second, 0.7)
+    third = oracle.create_trial("worker0")
+    assert third.status == "RUNNING"
+    assert third.hyperparameters.values[c2f.ROUND_KEY] == 2
+
+
+def test_a_best_value_on_the_edge_is_warned_and_expanded(tmp_path):
+    rising = lambda values: math.log10(values["learning_rate"]) / 10 + 1  # noqa: E731
+    oracle = _oracle(tmp_path, boundary="expand")
+    _run(oracle, score=rising, count=9)
+    warnings = [w for w in oracle.boundary_warnings if w["hyperparameter"] == "learning_rate"]
+    assert warnings and warnings[0]["edge"] == "max" and warnings[0]["round"] == 1
+    assert "max edge" in warnings[0]["message"]
+    assert oracle.round_ranges[1]["learning_rate"]["max_value"] == pytest.approx(1e-1 * 10**0.5)
+
+
+def test_boundary_warn_keeps_the_range(tmp_path):
+    rising = lambda values: math.log10(values["learning_rate"]) / 10 + 1  # noqa: E731
+    oracle = _oracle(tmp_path)
+    _run(oracle, score=rising, count=9)
+    assert oracle.boundary_warnings
+    assert oracle.round_ranges[1]["learning_rate"]["max_value"] == pytest.approx(1e-1)
+
+
+def test_infeasible_trials_are_not_failures_nor_narrowed_around(tmp_path):
+    oracle = _oracle(tmp_path, coarse_trials=4, fine_trials=2, top_k=1)
+    for index in range(4):
+        trial = oracle.create_trial("tuner0")
+        _finish(oracle, trial, 0.1 * index, infeasible=index < 3)
+    assert all(t.status == "COMPLETED" for t in oracle.trials.values())
+    assert sum(oracle.is_infeasible(t) for t in oracle.trials.values()) == 3
+    assert oracle.get_best_trials(1)[0].trial_id == "3"
+    assert oracle.trials["0"].score == -c2f.INFEASIBLE_PENALTY
+
+
+def test_median_early_stopping_through_update_trial(tmp_path):
+    oracle = _oracle(tmp_path, coarse_trials=4, coarse_epochs=4, top_k=1)
+    for good in (0.8, 0.9, 0.85):
+        trial = oracle.create_trial("tuner0")
+        for step in range(4):
+            answer = oracle.update_trial(trial.trial_id, {c2f.EPOCH_METRIC: good}, step=step)
+            assert answer.status == "RUNNING"
+        _finish(oracle, trial, good)
+    bad = oracle.create_trial("tuner0")
+    assert oracle.update_trial(bad.trial_id, {c2f.EPOCH_METRIC: 0.1}, step=0).status == "RUNNING"
+    assert oracle.update_trial(bad.trial_id, {c2f.EPOCH_METRIC: 0.1}, step=1).status == "STOPPED"
+    _finish(oracle, bad, 0.1)
+    assert oracle.is_stopped_early(bad)
+
+
+def test_early_stopping_can_be_turned_off(tmp_path):
+    oracle = _oracle(tmp_path, coarse_trials=4, coarse_epochs=4, top_k=1, early_stopping=False)
+    for good in (0.8, 0.9, 0.85):
+        trial = oracle.create_trial("tuner0")
+        for step in range(4):
+            oracle.update_trial(trial.trial_id, {c2f.EPOCH_METRIC: good}, step=step)
+        _finish(oracle, trial, good)
+    bad = oracle.create_trial("tuner0")
+    assert oracle.update_trial(bad.trial_id, {c2f.EPOCH_METRIC: 0.1}, step=1).status == "RUNNING"
+
+
+def test_halton_points_are_reproducible_and_survive_a_reload(tmp_path):
+    first = _oracle(tmp_path / "a", sampling="halton")
+    second = _oracle(tmp_path / "b", sampling="halton")
+    values_a = [t.hyperparameters.values for t in _run(first, count=10)]
+    values_b = [t.hyperparameters.values for t in _run(second, count=5)]
+    assert values_b == values_a[:5]
+    resumed = _oracle(tmp_path / "b", sampling="halton")
+    resumed.reload()
+    assert [t.hyperparameters.values for t in _run(resumed, count=5)] == values_a[5:]
+    lrs = sorted(math.log10(v["learning_rate"]) for v in values_a[:8])
+    assert max(b - a for a, b in zip(lrs, lrs[1:])) < 2.0  # evenly spread over 5 decades
+
+
+def test_state_keeps_ranges_and_leaves_settings_out(tmp_path):
+    oracle = _oracle(tmp_path)
+    _run(oracle, count=9)
+    state = json.loads((tmp_path / "oracle" / "oracle.json").read_text())
+    assert "coarse_trials" not in json.dumps(state)
+    bigger = _oracle(tmp_path, fine_trials=6)
+    bigger.reload()
+    assert bigger.round_ranges == oracle.round_ranges
+    assert bigger.max_trials == 14
+    assert len(_run(bigger)) == 5
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"coarse_trials": 0}, "coarse_trials"),
+        ({"fine_epochs": 1.5}, "fine_epochs"),
+        ({"sampling": "grid"}, "sampling"),
+        ({"boundary": "clip"}, "boundary"),
+        ({"top_k": 30}, "top_k"),
+    ],
+)
+def test_bad_settings_are_rejected(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        CoarseToFineOracle("val_loss", **kwargs)
+
+
+def test_a_list_of_objectives_is_rejected():
+    with pytest.raises(ValueError, match="objective"):
+        CoarseToFineOracle(["val_loss", "val_accuracy"])

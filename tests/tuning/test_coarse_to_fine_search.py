@@ -1,0 +1,111 @@
+"""Tiny real searches: a few trials of 1-2 epochs on a few hundred digits."""
+
+
+import keras
+import keras_tuner
+import numpy as np
+import pytest
+
+from keras_recipes.tuning import CoarseToFineSearch, mlp_hypermodel
+
+
+@pytest.fixture
+def small_digits(digits):
+    x_train, x_test, y_train, y_test = digits
+    return x_train[:300], y_train[:300], x_test[:150], y_test[:150]
+
+
+def _search(tmp_path, hypermodel, **kwargs):
+    settings = dict(coarse_trials=4, fine_trials=2, coarse_epochs=1, fine_epochs=2, top_k=2,
+                    seed=5, directory=str(tmp_path), progress=False)
+    return CoarseToFineSearch(hypermodel, "val_accuracy", **{**settings, **kwargs})
+
+
+def test_a_tiny_search_on_the_mlp_recipe(tmp_path, small_digits, capsys):
+    x, y, x_val, y_val = small_digits
+    hypermodel = mlp_hypermodel((64,), 10, learning_rate=(1e-3, 1e-1), hidden_units=(16,))
+    tuner = _search(tmp_path, hypermodel, progress=True)
+    tuner.search(x, y, validation_data=(x_val, y_val), batch_size=64)
+    assert capsys.readouterr().out.count("(round ") == 6  # one line per trial
+
+    results = tuner.results_dataframe()
+    assert list(results.columns) == ["trial_id", "round", "status", "learning_rate", "l2",
+                                     "score", "best_epoch", "epochs_trained", "seconds"]
+    assert results["round"].tolist() == [1, 1, 1, 1, 2, 2]
+    assert set(results["status"]) <= {"COMPLETED", "STOPPED_EARLY"}
+    assert (results["epochs_trained"] == [1, 1, 1, 1, 2, 2]).all()
+    assert results["score"].between(0, 1).all() and (results["seconds"] > 0).all()
+    assert results["score"].max() > 0.5
+    # Per-epoch values reached the oracle (the path early stopping uses).
+    curves = tuner.oracle._curves
+    assert [len(curves[t]) for t in results["trial_id"]] == results["epochs_trained"].tolist()
+
+    ranges = tuner.ranges()
+    assert ranges["round"].tolist() == [1, 1, 2, 2]
+    first, second = ranges[ranges["round"] == 1], ranges[ranges["round"] == 2]
+    assert (second["min_value"].values >= first["min_value"].values).all()
+    assert (second["max_value"].values <= first["max_value"].values).all()
+
+    figures = tuner.summary(print_fn=lambda line: None)
+    assert figures["trials"] == 6 and figures["infeasible_fraction"] == 0.0
+    assert figures["best_score"] == pytest.approx(results["score"].max())
+
+    rerun = tuner.rerun_best(x, y, validation_data=(x_val, y_val), n=1, seeds=[1, 2],
+                             epochs=1, batch_size=64)
+    assert rerun.loc[0, "runs"] == 2 and 0 <= rerun.loc[0, "mean"] <= 1
+    assert rerun.loc[0, "std"] >= 0 and rerun.loc[0, "trial_id"] == figures["best_trial_id"]
+
+    # The same call on the same directory reloads the finished search: nothing re-runs.
+    again = _search(tmp_path, hypermodel)
+    again.search(x, y, validation_data=(x_val, y_val), batch_size=64)
+    assert again.results_dataframe().equals(results)
+    assert again.ranges().equals(ranges)
+
+
+def _exploding(hp):
+    # Steps this large overflow float32: the weights become inf, the loss NaN.
+    learning_rate = hp.Float("learning_rate", 1e36, 1e38, sampling="log")
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(10, activation="softmax")])
+    model.compile(keras.optimizers.SGD(learning_rate), "sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+def test_diverged_trials_are_infeasible_and_never_abort(tmp_path, small_digits):
+    x, y, x_val, y_val = small_digits
+    tuner = _search(tmp_path, _exploding, coarse_trials=3, fine_trials=1, top_k=1)
+    tuner.search(x, y, validation_data=(x_val, y_val), batch_size=32)  # 4 diverging trials
+    results = tuner.results_dataframe()
+    assert len(results) == 4 and (results["status"] == "INFEASIBLE").all()
+    assert results["score"].isna().all()
+    assert tuner.summary(print_fn=lambda line: None)["infeasible_fraction"] == 1.0
+
+
+def test_a_missing_objective_stops_the_search_with_a_clear_error(tmp_path, small_digits):
+    x, y, _, _ = small_digits
+    tuner = _search(tmp_path, mlp_hypermodel((64,), 10, hidden_units=(8,)))
+    with pytest.raises(keras_tuner.errors.FatalValueError, match="validation data"):
+        tuner.search(x, y, batch_size=64)
+
+
+def test_rerun_best_rejects_bad_seeds(tmp_path):
+    tuner = _search(tmp_path, mlp_hypermodel((64,), 10, hidden_units=(8,)))
+    with pytest.raises(ValueError, match="seeds"):
+        tuner.rerun_best(np.zeros((4, 64)), np.zeros(4), seeds=[])
+    with pytest.raises(ValueError, match="`n`"):
+        tuner.rerun_best(np.zeros((4, 64)), np.zeros(4), n=0)
+
+
+def test_bad_search_settings_fail_at_construction(tmp_path):
+    with pytest.raises(ValueError, match="sampling"):
+        _search(tmp_path, mlp_hypermodel((64,), 10), sampling="sobol")
+
+
+def test_memory_growth_is_set_on_every_visible_gpu():
+    import tensorflow as tf
+
+    from keras_recipes.tuning import _gpu
+
+    gpus = tf.config.list_physical_devices("GPU")
+    assert _gpu.enable_memory_growth() == len(gpus)
+    assert all(tf.config.experimental.get_memory_growth(gpu) for gpu in gpus)

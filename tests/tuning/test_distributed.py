@@ -1,0 +1,64 @@
+import pathlib
+import socket
+import sys
+
+import pandas as pd
+import pytest
+
+from keras_recipes.tuning import CoarseToFineSearch, launch_distributed_search
+from keras_recipes.tuning import distributed
+
+SCRIPT = pathlib.Path(__file__).with_name("search_script.py")
+
+
+def test_one_gpu_per_worker_and_none_for_the_chief():
+    roles = distributed.process_environments(3, host="10.0.0.1", port=8000, gpu_ids=["0", "1"])
+    assert list(roles) == ["chief", "worker0", "worker1", "worker2"]
+    assert roles["chief"]["CUDA_VISIBLE_DEVICES"] == ""
+    assert [roles[f"worker{i}"]["CUDA_VISIBLE_DEVICES"] for i in range(3)] == ["0", "1", "0"]
+    assert {r["KERASTUNER_ORACLE_PORT"] for r in roles.values()} == {"8000"}
+    assert roles["worker1"]["KERASTUNER_TUNER_ID"] == "worker1"
+    assert distributed.worker_devices(2, []) == ["", ""]
+
+
+def test_workers_on_another_machine_start_no_chief():
+    roles = distributed.process_environments(
+        2, host="10.0.0.1", port=8000, gpu_ids=[], chief=False, worker_prefix="b")
+    assert list(roles) == ["b0", "b1"]
+
+
+def test_free_port_can_be_bound():
+    port = distributed.free_port()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", port))
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [({"command": "python x.py"}, "command"), ({"command": []}, "command"),
+     ({"command": ["python"], "workers": 0}, "workers"),
+     ({"command": ["python"], "max_restarts": -1}, "max_restarts")],
+)
+def test_bad_launcher_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        launch_distributed_search(**kwargs)
+
+
+def test_chief_and_two_workers_finish_a_search_and_a_dead_worker_is_restarted(tmp_path):
+    marker = tmp_path / "worker0_died"
+    outcome = launch_distributed_search(
+        [sys.executable, str(SCRIPT), str(tmp_path), "--die-once", str(marker)],
+        workers=2, env={"TF_CPP_MIN_LOG_LEVEL": "3"}, timeout=240,
+    )
+    assert marker.exists() and outcome["restarts"] == {"worker0": 1}
+    assert outcome["returncodes"] == {"chief": 0, "worker0": 0, "worker1": 0}
+
+    # The search's files, read back in this process (no tuner id of its own).
+    tuner = CoarseToFineSearch(
+        lambda hp: None, "val_accuracy", coarse_trials=4, fine_trials=3, coarse_epochs=1,
+        fine_epochs=2, top_k=2, directory=str(tmp_path), project_name="search")
+    results = tuner.results_dataframe()
+    assert len(results) == 7 and (results["status"] != "RUNNING").all()
+    assert results["round"].tolist() == [1, 1, 1, 1, 2, 2, 2]
+    assert pd.notna(results["score"]).all()
+    assert len(tuner.ranges()) == 2

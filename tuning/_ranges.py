@@ -1,0 +1,130 @@
+"""Pure decisions on search ranges: how far to narrow, when a best value sits on an edge.
+
+Ranges are handled in the space they are sampled in: decades for log ranges
+(seed 003 narrows the learning rate from 10^[-6, -3] to 10^[-4, -3]), the
+plain width for linear ones.
+"""
+
+import math
+import re
+
+#: Margin kept around the top trials' values when a range is narrowed:
+#: (decades on a log range, fraction of the current width on a linear range).
+#: Regularization strengths are narrowed less than the learning rate: their
+#: good region is wider and flatter (seed 003 keeps 4 decades of L2 but one
+#: decade of learning rate after the coarse round).
+NARROWING_MARGINS = {
+    "regularization": (1.0, 0.25),
+    "other": (0.5, 0.1),
+}
+
+#: Name words that mark a hyperparameter as a regularization strength.
+REGULARIZATION_WORDS = frozenset(
+    {"l1", "l2", "reg", "regularization", "regularizer", "decay", "wd", "dropout"}
+)
+
+#: A best value within this fraction of a range's edge (in sampling space:
+#: decades for log ranges) is "on the edge" (seed 003: the best learning
+#: rate 9.5e-4 of [1e-4, 1e-3] hints that better values lie beyond).
+EDGE_FRACTION = 0.1
+
+
+def hyperparameter_kind(name):
+    """Returns `"regularization"` or `"other"` from a hyperparameter's name."""
+    words = set(re.split(r"[^a-z0-9]+", name.lower()))
+    return "regularization" if words & REGULARIZATION_WORDS else "other"
+
+
+def margin_for(name, log):
+    """The narrowing margin for `name`: decades if `log`, else a width fraction."""
+    decades, fraction = NARROWING_MARGINS[hyperparameter_kind(name)]
+    return decades if log else fraction
+
+
+def _forward(value, log):
+    return math.log10(value) if log else float(value)
+
+
+def _backward(value, log):
+    return 10.0**value if log else float(value)
+
+
+def narrowed_range(low, high, values, *, log, margin, expand=()):
+    """Narrows `[low, high]` to the span of `values` plus a margin.
+
+    The result stays inside `[low, high]`, except past an edge named in
+    `expand` (`"min"` and/or `"max"`), which moves outwards by the margin.
+    On a linear range the margin is a fraction of the current width.
+
+    Returns:
+        A `(new_low, new_high)` tuple of floats.
+    """
+    lo_t, hi_t = _forward(low, log), _forward(high, log)
+    step = margin if log else margin * (hi_t - lo_t)
+    picked = [_forward(v, log) for v in values] or [lo_t, hi_t]
+    new_lo = max(lo_t, min(picked) - step)
+    new_hi = min(hi_t, max(picked) + step)
+    if "min" in expand:
+        new_lo = lo_t - step
+    if "max" in expand:
+        new_hi = hi_t + step
+    return _backward(new_lo, log), _backward(new_hi, log)
+
+
+def edge_of(best_position, top_positions, edge_fraction=EDGE_FRACTION):
+    """Says which edge of a range the best trials sit on, if any.
+
+    Positions are in [0, 1] along the range as it is sampled (log-aware).
+    An edge is reported when the best value, or more than half of the top
+    values, lies within `edge_fraction` of it.
+
+    Returns:
+        `"min"`, `"max"` or `None`.
+    """
+    near = {
+        "min": lambda p: p <= edge_fraction,
+        "max": lambda p: p >= 1.0 - edge_fraction,
+    }
+    for edge, is_near in near.items():
+        crowded = sum(1 for p in top_positions if is_near(p)) > len(top_positions) / 2
+        if is_near(best_position) or crowded:
+            return edge
+    return None
+
+
+def narrow_hyperparameter(hp, values, expand=()):
+    """Narrows a keras-tuner `Float` or `Int` in place around `values`.
+
+    The oracle's hyperparameters are the ones later trials read their range
+    from (`hp.Float` in a hypermodel returns the stored value and ignores the
+    bounds written there), so changing `min_value`/`max_value` here is what
+    narrows the next round.
+    """
+    log = hp.sampling == "log"
+    low, high = narrowed_range(
+        hp.min_value, hp.max_value, values, log=log, margin=margin_for(hp.name, log), expand=expand
+    )
+    if type(hp).__name__ == "Int":
+        low = max(math.floor(low), 1) if log else math.floor(low)
+        hp.min_value, hp.max_value = int(low), int(max(math.ceil(high), low + 1))
+    else:
+        hp.min_value, hp.max_value = float(low), float(high)
+
+
+def boundary_warning(hp, top_values, round_number, *, expands=False):
+    """A warning dict when the best of `top_values` (best first) sits on an edge of `hp`."""
+    positions = [hp.value_to_prob(v) for v in top_values]
+    edge = edge_of(positions[0], positions)
+    if edge is None:
+        return None
+    message = (
+        f"Round {round_number}: the best {hp.name}={top_values[0]:.3g} sits at the "
+        f"{edge} edge of [{hp.min_value:.3g}, {hp.max_value:.3g}]; better values may "
+        "lie beyond it."
+    )
+    if expands:
+        message += (" The next round's range extends past it." if hp.sampling == "log"
+                    else " Linear ranges keep their limits.")
+    return {"round": round_number, "hyperparameter": hp.name, "edge": edge,
+            "value": top_values[0], "min_value": hp.min_value, "max_value": hp.max_value,
+            "sampling": hp.sampling, "message": message}

@@ -1,0 +1,54 @@
+"""Retraining the best configurations with several seeds."""
+
+import math
+
+import keras
+import numpy as np
+import pandas as pd
+
+from keras_recipes.recipes._validation import check_positive_int
+from keras_recipes.tuning import coarse_to_fine_oracle as c2f
+
+
+def _best_value(history, objective):
+    scores = [float(v) for v in history.history.get(objective.name, [])]
+    if not scores or not all(math.isfinite(s) for s in scores):
+        return math.nan
+    return max(scores) if objective.direction == "max" else min(scores)
+
+
+def _run_once(tuner, hp, seed, fit_args, fit_kwargs, epochs):
+    keras.utils.set_random_seed(seed)
+    model = tuner._try_build(hp)
+    kwargs = dict(fit_kwargs, epochs=epochs, verbose=fit_kwargs.get("verbose", 0))
+    kwargs["callbacks"] = [*fit_kwargs.get("callbacks", []), keras.callbacks.TerminateOnNaN()]
+    history = tuner.hypermodel.fit(hp, model, *fit_args, **kwargs)
+    return _best_value(history, tuner.oracle.objective)
+
+
+def rerun_best(tuner, fit_args, fit_kwargs, *, n, seeds, epochs):
+    check_positive_int("n", n)
+    seeds = list(seeds)
+    if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
+        raise ValueError(
+            "Invalid value for argument `seeds`: expected a non-empty list of "
+            f"integers. Received: seeds={seeds!r}"
+        )
+    if epochs is not None:
+        check_positive_int("epochs", epochs)
+    rows = []
+    for trial in tuner.oracle.ranked_trials()[:n]:
+        hp = trial.hyperparameters
+        trial_epochs = epochs or hp.values.get(c2f.EPOCHS_KEY, 1)
+        scores = [_run_once(tuner, hp, s, fit_args, fit_kwargs, trial_epochs) for s in seeds]
+        values = {k: v for k, v in hp.values.items() if k not in c2f.PRIVATE_KEYS}
+        rows.append(
+            {"trial_id": trial.trial_id, "round": hp.values.get(c2f.ROUND_KEY),
+             "search_score": float(trial.score), "mean": float(np.nanmean(scores)),
+             "std": float(np.nanstd(scores)), "runs": len(scores), **values}
+        )
+    frame = pd.DataFrame(rows)
+    if not frame.empty:
+        best_first = tuner.oracle.objective.direction == "max"
+        frame = frame.sort_values("mean", ascending=not best_first).reset_index(drop=True)
+    return frame

@@ -1,0 +1,341 @@
+"""`CoarseToFineOracle`: rounds of random search, each narrowed around the last one's best."""
+
+import os
+
+import keras_tuner
+from keras_tuner.engine.trial import TrialStatus
+
+from keras_recipes.recipes._validation import check_choice, check_positive_int
+from keras_recipes.tuning import _atomic
+from keras_recipes.tuning import _reports
+from keras_recipes.tuning import _ranges
+from keras_recipes.tuning import _trial_rules
+from keras_recipes.tuning._keys import (  # noqa: F401 - re-exported for the tuner
+    BEST_EPOCH_METRIC,
+    EPOCH_METRIC,
+    EPOCHS_KEY,
+    EPOCHS_TRAINED_METRIC,
+    INFEASIBLE_METRIC,
+    INFEASIBLE_PENALTY,
+    PRIVATE_KEYS,
+    ROUND_KEY,
+    SECONDS_METRIC,
+)
+
+SAMPLINGS = ("random", "halton")
+BOUNDARY_ACTIONS = ("warn", "expand")
+
+#: The search's own state, saved in `oracle.json` besides keras-tuner's.
+_STATE = ("round_ranges", "boundary_warnings", "_checked_rounds", "_curves", "_stopped_early")
+
+
+def _is_numeric(hp):
+    return type(hp).__name__ in ("Float", "Int") and hp.max_value > hp.min_value
+
+
+def _plain(value):
+    # gRPC protos take plain bool/int/float/str, not numpy scalars.
+    return value.item() if hasattr(value, "item") else value
+
+
+class CoarseToFineOracle(keras_tuner.Oracle):
+    """Coarse-to-fine random search over rounds (seed 003's recipe).
+
+    Round 1 samples the full ranges (log-uniform for `sampling="log"`
+    hyperparameters) and trains each trial `coarse_epochs` epochs. Each later
+    round narrows every numeric range around the top-k trials of the round
+    before (a margin in decades, wider for regularization than for the
+    learning rate) and trains `fine_epochs` epochs. After each round, a best
+    value at a range's edge is recorded in `boundary_warnings`; with
+    `boundary="expand"` the next round's log range extends past that edge.
+    Trials that diverge are infeasible: scored with a finite penalty, never
+    counted as failures. With `early_stopping`, a trial whose best value so
+    far is worse than the median of its round's peers at the same epoch is
+    stopped (through `update_trial`, so distributed workers stop too).
+
+    Args:
+        objective: A metric name or `keras_tuner.Objective`.
+            Defaults to `"val_loss"`.
+        coarse_trials: Trials in round 1. Defaults to `20`.
+        fine_trials: Trials in each later round. Defaults to `10`.
+        coarse_epochs: Epochs per trial in round 1. Defaults to `3`.
+        fine_epochs: Epochs per trial in later rounds. Defaults to `10`.
+        top_k: Trials a range is narrowed around. Defaults to `5`.
+        rounds: Number of rounds. Defaults to `2`.
+        sampling: `"random"` or `"halton"` (scrambled Halton points, which
+            cover a range more evenly). Defaults to `"random"`.
+        boundary: `"warn"` or `"expand"`. Defaults to `"warn"`.
+        early_stopping: Median stopping inside a round. Defaults to `True`.
+        seed: Random seed; `None` picks one. Defaults to `None`.
+        progress: Print one line per finished trial. Defaults to `True`.
+        **kwargs: Passed to `keras_tuner.Oracle` (`hyperparameters`,
+            `allow_new_entries`, `tune_new_entries`,
+            `max_consecutive_failed_trials`).
+
+    Raises:
+        ValueError: for a non-positive count, an unknown `sampling` or
+            `boundary`, or `top_k` larger than `coarse_trials`.
+
+    Example:
+
+    >>> oracle = CoarseToFineOracle("val_accuracy", coarse_trials=8, fine_trials=4)
+    >>> oracle.max_trials
+    12
+    """
+
+    def __init__(
+        self,
+        objective="val_loss",
+        *,
+        coarse_trials=20,
+        fine_trials=10,
+        coarse_epochs=3,
+        fine_epochs=10,
+        top_k=5,
+        rounds=2,
+        sampling="random",
+        boundary="warn",
+        early_stopping=True,
+        seed=None,
+        progress=True,
+        **kwargs,
+    ):
+        for name, value in (
+            ("coarse_trials", coarse_trials), ("fine_trials", fine_trials),
+            ("coarse_epochs", coarse_epochs), ("fine_epochs", fine_epochs),
+            ("top_k", top_k), ("rounds", rounds),
+        ):
+            check_positive_int(name, value)
+        check_choice("sampling", sampling, SAMPLINGS)
+        check_choice("boundary", boundary, BOUNDARY_ACTIONS)
+        if top_k > coarse_trials:
+            raise ValueError(
+                "Invalid value for argument `top_k`: expected at most "
+                f"`coarse_trials` ({coarse_trials}). Received: top_k={top_k}"
+            )
+        if isinstance(objective, (list, tuple)):
+            raise ValueError(
+                "Invalid value for argument `objective`: expected one metric name "
+                f"or `keras_tuner.Objective`. Received: objective={objective!r}"
+            )
+        super().__init__(
+            objective=objective,
+            max_trials=coarse_trials + (rounds - 1) * fine_trials,
+            seed=seed,
+            **kwargs,
+        )
+        self.coarse_trials, self.fine_trials = coarse_trials, fine_trials
+        self.coarse_epochs, self.fine_epochs = coarse_epochs, fine_epochs
+        self.top_k, self.rounds = top_k, rounds
+        self.sampling, self.boundary = sampling, boundary
+        self.early_stopping, self.progress = early_stopping, progress
+        self._display.verbose = 0
+        # Search state (saved): constructor settings stay out of it, so a
+        # resumed search may be given a larger budget.
+        self.round_ranges = []
+        self.boundary_warnings = []
+        self._checked_rounds = []
+        self._curves = {}
+        self._stopped_early = []
+
+    # ---- rounds -----------------------------------------------------------
+    def round_of_index(self, index):
+        """The round (from 1) of the trial with number `index` (from 0)."""
+        if index < self.coarse_trials:
+            return 1
+        return 2 + (index - self.coarse_trials) // self.fine_trials
+
+    def round_start(self, round_number):
+        """The number of the first trial of `round_number`."""
+        if round_number == 1:
+            return 0
+        return self.coarse_trials + (round_number - 2) * self.fine_trials
+
+    def round_size(self, round_number):
+        return self.coarse_trials if round_number == 1 else self.fine_trials
+
+    def epochs_for(self, round_number):
+        return self.coarse_epochs if round_number == 1 else self.fine_epochs
+
+    def round_of(self, trial):
+        return trial.hyperparameters.values.get(ROUND_KEY)
+
+    def _round_trials(self, round_number):
+        return [t for t in self.trials.values() if self.round_of(t) == round_number]
+
+    def ranked_trials(self, round_number=None):
+        """Completed, feasible trials (of one round, or all), best first."""
+        trials = self.trials.values() if round_number is None else self._round_trials(round_number)
+        scored = [
+            t for t in trials
+            if t.status == TrialStatus.COMPLETED and not self.is_infeasible(t)
+        ]
+        best_first = self.objective.direction == "max"
+        return sorted(scored, key=lambda t: t.score, reverse=best_first)
+
+    # ---- sampling ---------------------------------------------------------
+    def populate_space(self, trial_id):
+        index = int(trial_id)
+        round_number = self.round_of_index(index)
+        if round_number > len(self.round_ranges):
+            # A barrier between rounds: workers wait (IDLE) until the last
+            # round's trials ended, then the ranges are narrowed once.
+            if self.ongoing_trials or self._retry_queue:
+                return {"status": TrialStatus.IDLE}
+            self._start_round(round_number)
+        values = self._sample(index - self.round_start(round_number), round_number)
+        if values is None:
+            return {"status": TrialStatus.STOPPED}
+        values[ROUND_KEY] = round_number
+        values[EPOCHS_KEY] = self.epochs_for(round_number)
+        return {"status": TrialStatus.RUNNING, "values": values}
+
+    def _sample(self, position, round_number):
+        if self.sampling == "random":
+            return self._random_values()
+        from scipy.stats import qmc
+
+        space = self.hyperparameters.space
+        sampler = qmc.Halton(d=max(1, len(space)), scramble=True, seed=self.seed + round_number)
+        # The i-th point of a round is reproducible, so a resumed search
+        # continues the same sequence.
+        sampler.fast_forward(position)
+        point = sampler.random(1)[0]
+        hps = keras_tuner.HyperParameters()
+        for hp, u in zip(space, point):
+            hps.merge([hp])
+            if hps.is_active(hp):
+                hps.values[hp.name] = _plain(hp.prob_to_value(float(u)))
+        return hps.values
+
+    def _compute_values_hash(self, values):
+        values = {k: v for k, v in values.items() if k not in PRIVATE_KEYS}
+        return super()._compute_values_hash(values)
+
+    def _start_round(self, round_number):
+        if round_number > 1:
+            top = self.ranked_trials(round_number - 1)[: self.top_k]
+            expand = self._expansions(round_number - 1)
+            for hp in self.hyperparameters.space:
+                values = [t.hyperparameters.values[hp.name] for t in top
+                          if hp.name in t.hyperparameters.values]
+                if _is_numeric(hp) and values:
+                    _ranges.narrow_hyperparameter(hp, values, expand.get(hp.name, ()))
+        self.round_ranges.append(
+            {
+                hp.name: {"min_value": hp.min_value, "max_value": hp.max_value,
+                          "sampling": hp.sampling}
+                for hp in self.hyperparameters.space if _is_numeric(hp)
+            }
+        )
+
+    def _expansions(self, round_number):
+        if self.boundary != "expand":
+            return {}
+        expand = {}
+        for warning in self.boundary_warnings:
+            if warning["round"] == round_number and warning["sampling"] == "log":
+                expand.setdefault(warning["hyperparameter"], set()).add(warning["edge"])
+        return expand
+
+    # ---- boundary check ---------------------------------------------------
+    def _check_boundaries(self, round_number):
+        top = self.ranked_trials(round_number)[: self.top_k]
+        for hp in self.hyperparameters.space:
+            values = [t.hyperparameters.values.get(hp.name) for t in top]
+            if not top or not _is_numeric(hp) or values[0] is None:
+                continue
+            expands = self.boundary == "expand" and round_number < self.rounds
+            warning = _ranges.boundary_warning(
+                hp, [v for v in values if v is not None], round_number, expands=expands)
+            if warning is not None:
+                self.boundary_warnings.append(warning)
+                if self.progress:
+                    print(warning["message"], flush=True)
+
+    # ---- trial reports ----------------------------------------------------
+    @keras_tuner.synchronized
+    def update_trial(self, trial_id, metrics, step=0):
+        if EPOCH_METRIC not in metrics:
+            return super().update_trial(trial_id, metrics, step=step)
+        trial = self.trials[trial_id]
+        curve = self._curves.setdefault(trial_id, {})
+        if step == 0:  # a retried trial starts its curve afresh
+            curve.clear()
+        curve[str(int(step))] = float(metrics[EPOCH_METRIC])
+        if self.early_stopping and self._should_stop(trial, int(step)):
+            trial.status = TrialStatus.STOPPED
+            if trial_id not in self._stopped_early:
+                self._stopped_early.append(trial_id)
+        return trial
+
+    def _should_stop(self, trial, step):
+        epochs = trial.hyperparameters.values.get(EPOCHS_KEY, 0)
+        if step + 1 < _trial_rules.grace_epochs(epochs) or step + 1 >= epochs:
+            return False
+        direction = self.objective.direction
+        curves = {tid: {int(s): v for s, v in c.items()} for tid, c in self._curves.items()}
+        own = _trial_rules.best_so_far(curves[trial.trial_id], step, direction)
+        peers = [
+            _trial_rules.best_so_far(curves[t.trial_id], step, direction)
+            for t in self._round_trials(self.round_of(trial))
+            if t.trial_id != trial.trial_id and step in curves.get(t.trial_id, {})
+        ]
+        return _trial_rules.worse_than_median(own, peers, direction)
+
+    def score_trial(self, trial):
+        if self.is_infeasible(trial):
+            sign = -1.0 if self.objective.direction == "max" else 1.0
+            trial.score, trial.best_step = sign * INFEASIBLE_PENALTY, 0
+            return
+        super().score_trial(trial)
+        if trial.metrics.exists(BEST_EPOCH_METRIC):
+            trial.best_step = int(trial.metrics.get_last_value(BEST_EPOCH_METRIC))
+
+    def is_infeasible(self, trial):
+        """Whether `trial` diverged (a non-finite loss or objective)."""
+        metrics = trial.metrics
+        return metrics.exists(INFEASIBLE_METRIC) and metrics.get_last_value(INFEASIBLE_METRIC) > 0
+
+    def is_stopped_early(self, trial):
+        return trial.trial_id in self._stopped_early
+
+    @keras_tuner.synchronized
+    def end_trial(self, trial):
+        super().end_trial(trial)
+        trial = self.trials[trial.trial_id]
+        if self.progress:
+            print(_reports.progress_line(self, trial), flush=True)
+        round_number = self.round_of(trial)
+        ended = [t for t in self._round_trials(round_number) if t.trial_id in self.end_order]
+        round_done = len(ended) >= self.round_size(round_number)
+        if round_done and round_number not in self._checked_rounds:
+            self._checked_rounds.append(round_number)
+            self._check_boundaries(round_number)
+        # keras-tuner saves before it drops the trial from the ongoing ones; a
+        # chief killed now would re-run this finished trial on resume.
+        self.save()
+
+    # ---- state ------------------------------------------------------------
+    def save(self):
+        _atomic.save_json(self._get_oracle_fname(), self.get_state())
+
+    def _save_trial(self, trial):
+        path = os.path.join(self._get_trial_dir(trial.trial_id), "trial.json")
+        _atomic.save_json(path, trial.get_state())
+
+    def reload(self):
+        super().reload()
+        # Only trials that were really running when the process died are re-run.
+        finished = (TrialStatus.COMPLETED, TrialStatus.FAILED)
+        self._retry_queue = [i for i in self._retry_queue if self.trials[i].status not in finished]
+
+    def get_state(self):
+        state = super().get_state()
+        state["coarse_to_fine"] = {name.lstrip("_"): getattr(self, name) for name in _STATE}
+        return state
+
+    def set_state(self, state):
+        super().set_state(state)
+        for name in _STATE:
+            setattr(self, name, state["coarse_to_fine"][name.lstrip("_")])
