@@ -182,6 +182,8 @@ class StepRecorder:
             stats = _statistics.stacked_statistics(tensors, kinds, request.bins)
             return tf.concat([tf.cast(local.step, "float32")[None], stats], axis=0)
 
+        if not layout.has_gradients:
+            return compute()  # the enclosing cond is taken on logging steps only
         is_logged = tf.equal(local.step % request.every, 0)
         return tf.cond(is_logged, compute, lambda: variable.read_value()[start:stop])
 
