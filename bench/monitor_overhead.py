@@ -22,7 +22,7 @@ steady-state epoch time (epochs after the first), each with its ratio to
 whole-`fit` ratios for `defaults`. Targets: defaults <= 1.03, gradient norms
 every step <= 1.05.
 
-Usage: python bench/monitor_overhead.py [--quick] [--repeats N]
+Usage: python bench/monitor_overhead.py [--quick] [--repeats N] [--epochs N]
 """
 
 import argparse
@@ -157,9 +157,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short run (fewer epochs)")
     parser.add_argument("--repeats", type=int, default=5, help="repeats per contender (>= 5)")
+    parser.add_argument("--epochs", type=int, default=None, help="epochs per fit (>= 2; default 10, 3 with --quick)")
     args = parser.parse_args(argv)
     repeats = max(args.repeats, 5)
-    epochs = 3 if args.quick else 10
+    epochs = args.epochs or (3 if args.quick else 10)
+    if epochs < 2:
+        parser.error(f"--epochs must be at least 2 (the epoch column times the epochs after the first). Received: {epochs}")
     with tempfile.TemporaryDirectory() as log_dir:
         results = [run_task(task, epochs, repeats, log_dir) for task in (mlp_task(), cnn_task())]
     print(f"median of {repeats} repeats, {epochs} epochs per fit; ratio to 'none'")

@@ -4,7 +4,7 @@ import keras
 import tensorflow as tf
 
 
-def layer_sums(pairs, slots, count, model):
+def layer_sums(pairs, slots, count, model, scale):
     """Sums of squares and non-finite counts of unscaled gradients, per layer.
 
     Args:
@@ -13,6 +13,8 @@ def layer_sums(pairs, slots, count, model):
         count: Number of layers.
         model: The model being trained (for its optimizer, strategy and
             `jit_compile`).
+        scale: The loss scale the gradients carry (see `loss_scale`), or
+            `None`.
 
     Returns:
         Two float32 vectors of length `count`.
@@ -23,7 +25,6 @@ def layer_sums(pairs, slots, count, model):
         # The optimizer receives each replica's share; the update uses their
         # sum, so report the norm of the sum.
         gradients = context.all_reduce("sum", gradients)
-    scale = _loss_scale(model.optimizer)
     values = [tf.cast(g, "float32") if scale is None else tf.cast(g, "float32") / scale for g in gradients]
     slots_of = [slots[id(variable)] for _, variable in pairs]
     sums = _per_layer([tf.reduce_sum(tf.square(v)) for v in values], slots_of, count)
@@ -60,7 +61,9 @@ def _dense_values(gradient, jit_compile):
     return tf.math.unsorted_segment_sum(gradient.values, position, tf.shape(unique)[0])
 
 
-def _loss_scale(optimizer):
+def loss_scale(optimizer):
+    """The factor the optimizer's loss scaling multiplied the loss by, as a
+    float32 tensor, or `None` without loss scaling."""
     if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
         # As `LossScaleOptimizer.scale_loss`: before the first `apply` builds
         # the optimizer, the loss was scaled by the initial scale.

@@ -7,8 +7,8 @@ a monitor asked for it).
   step, grad_norm, grad_norm_max, non_finite, weight_norm, update_norm
   (1 + 5L). (The running max and non-finite count between logging steps
   live in a separate device-side state variable the host never reads.)
-- Activation part: the last logging step, then one `tensor_statistics`
-  vector per watched layer call.
+- Activation part: the last logging step, then the `stacked_statistics`
+  vector of the watched layer calls (one part per call).
 """
 
 import dataclasses

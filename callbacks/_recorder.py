@@ -73,16 +73,33 @@ class StepRecorder:
         local.graph = tf.compat.v1.get_default_graph()
         local.captures, local.gradients = [], None
         local.step = tf.cast(self._counter.read_value(), "int64")
+        local.created = 0
         local.active = True
         try:
-            outputs = original(data)
+            with tf.variable_creator_scope(self._count_creation):
+                outputs = original(data)
+                self._prepare(local)
         finally:
             local.active = False
-        self._store(local)
+        if not self._thrown_away(local):
+            self._store(local)
         self._counter.assign_add(1)
         return outputs
 
-    def _store(self, local):
+    def _count_creation(self, next_creator, **kwargs):
+        self._local.created += 1
+        return next_creator(**kwargs)
+
+    def _thrown_away(self, local):
+        # A trace that creates variables (the optimizer's, on the first
+        # `fit`) is TF's initializing trace: TF traces the step again and
+        # runs that second graph, so the monitors add no ops to the first.
+        # (Were the initializers unliftable, TF would run the first graph
+        # once, for step 0, which then goes unrecorded.)
+        return local.created > 0 and not tf.executing_eagerly()
+
+    def _prepare(self, local):
+        """Finds the layers, makes the layout and the variables (no ops)."""
         activations = self._requests.get("activations")
         self._resolve_gradient_layers()
         if self.layout is None:
@@ -93,6 +110,9 @@ class StepRecorder:
                 "gradients" in self._requests, activations is not None,
             )
         self._packed_variable()  # made outside the cond below if still missing
+
+    def _store(self, local):
+        activations = self._requests.get("activations")
         step, wanted = local.step, tf.constant(False)
         if self.layout.has_activations:
             wanted = tf.equal(step % activations.every, 0)
@@ -162,6 +182,8 @@ class StepRecorder:
             stats = _statistics.stacked_statistics(tensors, kinds, request.bins)
             return tf.concat([tf.cast(local.step, "float32")[None], stats], axis=0)
 
+        if not layout.has_gradients:
+            return compute()  # the enclosing cond is taken on logging steps only
         is_logged = tf.equal(local.step % request.every, 0)
         return tf.cond(is_logged, compute, lambda: variable.read_value()[start:stop])
 
@@ -187,15 +209,18 @@ class StepRecorder:
         variables = list(trainable_variables or self.model.trainable_variables)
         pairs = [(g, v) for g, v in zip(grads, variables) if id(v) in self._slots]
         pairs = [(g, v) for g, v in pairs if g is not None]
-        sums, non_finite = _gradients.layer_sums(
-            pairs, self._slots, len(self._gradient_layers), self.model
-        )
         weights = [v for _, v in pairs]
-        if not filled:
+        if not filled and not self._thrown_away(local):
             first = tf.equal(local.step, 0)
             tf.cond(first, lambda: self._snapshot_weights(weights), tf.no_op)
+        # The scale the loss was multiplied by, read before `apply` updates it.
+        scale = _gradients.loss_scale(self.model.optimizer)
         result = original(grads, trainable_variables)
-        local.gradients = (sums, non_finite, weights)
+        if not self._thrown_away(local):  # `apply` may have built the optimizer
+            sums, non_finite = _gradients.layer_sums(
+                pairs, self._slots, len(self._gradient_layers), self.model, scale
+            )
+            local.gradients = (sums, non_finite, weights)
         return result
 
     def _snapshot_weights(self, weights):

@@ -69,11 +69,10 @@ def forward_statistics(model, x, layers, bins):
     finally:
         patches.undo()
     labels = _layers.call_labels(watched, [index for index, _ in captures])
-    packed = [
-        _statistics.tensor_statistics(_first_tensor(outputs), activation, bins).numpy()
-        for (_, outputs), (_, activation) in zip(captures, labels)
-    ]
-    return labels, packed
+    tensors = [_first_tensor(outputs) for _, outputs in captures]
+    vector = _statistics.stacked_statistics(tensors, [a for _, a in labels], bins).numpy()
+    size = _statistics.statistics_size(bins)
+    return labels, [vector[i * size : (i + 1) * size] for i in range(len(labels))]
 
 
 def _first_tensor(outputs):
