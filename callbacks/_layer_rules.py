@@ -97,7 +97,7 @@ def exploding_findings(gradients, curve, t, suggestion=None):
 
 
 def gradients_non_finite(gradients):
-    """True if any logged row counts non-finite gradient values."""
+    """True if any logged row counts steps with non-finite gradients."""
     return gradients is not None and not gradients.empty and gradients["non_finite"].sum() > 0
 
 
@@ -106,7 +106,7 @@ def non_finite_findings(gradients, suggestion=None):
     if not gradients_non_finite(gradients):
         return []
     row = gradients[gradients["non_finite"] > 0].iloc[0]
-    evidence = {"non_finite_values": int(gradients["non_finite"].sum())}
+    evidence = {"non_finite_steps": int(gradients["non_finite"].sum())}
     return [Finding("non_finite", row["layer"], int(row["epoch"]), int(row["step"]), evidence,
                     advice_for("non_finite", suggestion))]
 

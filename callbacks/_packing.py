@@ -5,8 +5,8 @@ a monitor asked for it).
 
 - Gradient part, for L layers: the snapshot of the last logging step: its
   step, grad_norm, grad_norm_max, non_finite, weight_norm, update_norm
-  (1 + 5L). (The running max and non-finite count between logging steps
-  live in a separate device-side state variable the host never reads.)
+  (1 + 5L). (The max and non-finite steps since the previous record come
+  from a device-side ring of every step's sums that the host never reads.)
 - Activation part: the last logging step, then the `stacked_statistics`
   vector of the watched layer calls (one part per call).
 """

@@ -3,11 +3,17 @@
 One `StepRecorder` per instrumented `fit` (see `_instrumentation`): its
 `step`, `apply` and `capturing_call` replace `model.train_step`,
 `model.optimizer.apply` and the watched layers' `call` on their instances.
-Work happens at trace time; the traced graph then does, at every step, the
-gradient sums of squares and running max / non-finite counts (a small state
-variable), and in ONE `tf.cond` taken on logging steps everything else:
-activation statistics and histograms, weight and update norms, written into
-the packed variable the host reads.
+Work happens at trace time. On CPU each op of a step costs a few
+microseconds whatever it computes, so the traced graph does as few as it
+can at every step: one op per kernel gradient (its half sum of squares)
+written into a ring of the steps since the last record (the running max and
+the non-finite steps come from that ring when recorded), a step counter, a
+table lookup of whether this step records, and ONE `If` op that is not
+lowered (`_control.cond`), so it costs nothing when not taken. Taken on
+logging steps (and the step before a gradient record, to copy the weights),
+it computes everything else: activation statistics and histograms, the
+gradient snapshot, weight and update norms, into the packed variable the
+host reads.
 """
 
 import functools
@@ -17,11 +23,25 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_recipes.callbacks import _control
 from keras_recipes.callbacks import _gradients
 from keras_recipes.callbacks import _layers
 from keras_recipes.callbacks import _statistics
 from keras_recipes.callbacks import _variables
 from keras_recipes.callbacks._packing import Layout
+
+#: Above this many steps, which steps record is computed, not looked up.
+_MAX_TABLE = 4096
+
+#: Outputs recomputed from their input inside the logging branch. A loss
+#: given probabilities reads the logits under them (Keras keeps them on the
+#: output), so TF prunes an output layer's softmax or sigmoid from the step;
+#: capturing it as is would run it at every step (about 90 us on CPU).
+_RECOMPUTED = {
+    "Softmax": tf.nn.softmax,
+    "Sigmoid": tf.sigmoid,
+    "LogSoftmax": tf.nn.log_softmax,
+}
 
 
 class StepRecorder:
@@ -58,7 +78,7 @@ class StepRecorder:
             if getattr(local, "active", False):
                 tensors = [t for t in keras.tree.flatten(outputs) if tf.is_tensor(t)]
                 if tensors and self._owned(tensors[0]):
-                    local.captures.append((index, tensors[0]))
+                    local.captures.append((index, _deferred(tensors[0])))
             return outputs
 
         return wrapper
@@ -113,47 +133,63 @@ class StepRecorder:
 
     def _store(self, local):
         activations = self._requests.get("activations")
-        step, wanted = local.step, tf.constant(False)
-        if self.layout.has_activations:
-            wanted = tf.equal(step % activations.every, 0)
+        gradients = self._requests.get("gradients")
         if self.layout.has_gradients:
-            every = self._requests["gradients"].every
-            # Shadows take the weights one step ahead of a logging step, so
-            # that step's update is `weights - shadows` after it.
-            local.refresh = tf.equal((step + 1) % every, 0)
-            wanted = wanted | self._accumulate(local) | local.refresh
-        # Everything but the running accumulators happens in this one cond.
-        tf.cond(wanted, lambda: self._log(local, activations), tf.no_op)
+            self._write_ring(local, gradients.every)
+        wanted = self._wanted(local, gradients, activations)
+        # Everything but the ring happens in this one `If`.
+        _control.cond(wanted, lambda: self._log(local, activations), tf.no_op)
 
-    def _accumulate(self, local):
-        """Updates the running max / non-finite state; True on logging steps."""
+    def _write_ring(self, local, every):
+        """Writes this step's half sums into row `step % every` of the ring."""
         count = len(self._gradient_layers)
-        if local.gradients is None:
-            nan = tf.fill([count], float("nan"))
-            local.gradients = (nan, tf.zeros([count]), [])
-        sums, non_finite, _ = local.gradients
-        local.norm = tf.sqrt(sums)
-        for_max = local.norm
-        if isinstance(self.model.optimizer, keras.optimizers.LossScaleOptimizer):
-            for_max = tf.where(tf.math.is_finite(for_max), for_max, 0.0)
-        state = self._state.read_value()
-        local.running = tf.concat(
-            [tf.maximum(state[:count], for_max), state[count:] + non_finite], axis=0
-        )
-        local.gradient_logged = tf.equal(local.step % self._requests["gradients"].every, 0)
-        self._state.assign(
-            tf.where(local.gradient_logged, tf.zeros_like(local.running), local.running)
-        )
-        return local.gradient_logged
+        if local.gradients is None:  # the step never reached `optimizer.apply`
+            local.gradients = (tf.fill([count], float("nan")), [])
+        local.phase = local.step % every
+        rows = tf.expand_dims(local.gradients[0], 0)
+        index = tf.expand_dims(local.phase, 0)
+        if tf.distribute.has_strategy():  # replica-local variables cannot scatter
+            ring = tf.tensor_scatter_nd_update(self._ring.read_value(), index[:, None], rows)
+            self._ring.assign(ring)
+        else:
+            self._ring.scatter_update(tf.IndexedSlices(rows, index))
+
+    def _wanted(self, local, gradients, activations):
+        """True on steps that record, or copy the weights the step before."""
+        everies = [r.every for r in (gradients, activations) if r is not None]
+        period = int(np.lcm.reduce(everies))
+        if period > _MAX_TABLE:
+            return self._wanted_computed(local, gradients, activations)
+        table = np.zeros(period, bool)
+        for request in (gradients, activations):
+            if request is not None:
+                table[:: request.every] = True
+        if gradients is not None:
+            table[gradients.every - 1 :: gradients.every] = True
+        if len(everies) == 1 and gradients is not None:
+            index = local.phase  # already `step % period`
+        else:
+            index = local.step % period
+        return tf.gather(tf.constant(table), index)
+
+    def _wanted_computed(self, local, gradients, activations):
+        wanted = tf.constant(False)
+        for request in (gradients, activations):
+            if request is not None:
+                wanted = wanted | tf.equal(local.step % request.every, 0)
+        if gradients is not None:
+            wanted = wanted | tf.equal(local.phase, gradients.every - 1)
+        return wanted
 
     def _log(self, local, activations):
         variable = self._packed_variable()
         layout, parts = self.layout, []
         if layout.has_gradients:
-            # A few numbers per layer: a `where` traces faster than a cond.
+            every = self._requests["gradients"].every
             start, stop = layout.gradient_slice
+            # A few numbers per layer: a `where` traces faster than a cond.
             parts.append(tf.where(
-                local.gradient_logged,
+                tf.equal(local.phase, 0),
                 self._gradient_snapshot(local),
                 # Padded: the free-length vector is empty before step 0 ends.
                 tf.concat([variable.read_value(), tf.zeros([stop])], axis=0)[start:stop],
@@ -162,8 +198,11 @@ class StepRecorder:
             parts.append(self._activation_part(local, variable, activations))
         variable.assign(tf.concat(parts, axis=0))
         if layout.has_gradients:
-            weights = local.gradients[2]
-            tf.cond(local.refresh, lambda: self._snapshot_weights(weights), tf.no_op)
+            # Shadows take the weights one step ahead of a logging step, so
+            # that step's update is `weights - shadows` after it.
+            refresh = tf.equal(local.phase, every - 1)
+            weights = local.gradients[1]
+            tf.cond(refresh, lambda: self._snapshot_weights(weights), tf.no_op)
         return tf.no_op()
 
     def _activation_part(self, local, variable, request):
@@ -177,7 +216,7 @@ class StepRecorder:
             )
 
         def compute():
-            tensors = [tensor for _, tensor in local.captures]
+            tensors = [capture() for _, capture in local.captures]
             kinds = [activation for _, activation in layout.captures]
             stats = _statistics.stacked_statistics(tensors, kinds, request.bins)
             return tf.concat([tf.cast(local.step, "float32")[None], stats], axis=0)
@@ -190,12 +229,23 @@ class StepRecorder:
     def _gradient_snapshot(self, local):
         count = len(self._gradient_layers)
         weight_sums, update_sums = _gradients.weight_sums(
-            local.gradients[2], self._shadows, self._slots, count
+            local.gradients[1], self._shadows, self._slots, count
         )
+        # The ring holds the half sums of the steps since the last record.
+        ring = 2.0 * self._ring.read_value()
+        finite = tf.math.is_finite(ring)
+        if isinstance(self.model.optimizer, keras.optimizers.LossScaleOptimizer):
+            # Overflowing scaled gradients are the loss scaler's business: it
+            # skips the step and lowers the scale.
+            peaks = tf.where(finite, ring, 0.0)
+            non_finite = tf.zeros([count])
+        else:
+            peaks = tf.where(tf.math.is_nan(ring), float("inf"), ring)
+            non_finite = tf.reduce_sum(tf.cast(~finite, "float32"), axis=0)
         step = tf.cast(local.step, "float32")[None]
         return tf.concat(
-            [step, local.norm, local.running[:count], local.running[count:],
-             tf.sqrt(weight_sums), tf.sqrt(update_sums)],
+            [step, tf.sqrt(2.0 * local.gradients[0]), tf.sqrt(tf.reduce_max(peaks, axis=0)),
+             non_finite, tf.sqrt(weight_sums), tf.sqrt(update_sums)],
             axis=0,
         )
 
@@ -212,15 +262,15 @@ class StepRecorder:
         weights = [v for _, v in pairs]
         if not filled and not self._thrown_away(local):
             first = tf.equal(local.step, 0)
-            tf.cond(first, lambda: self._snapshot_weights(weights), tf.no_op)
+            _control.cond(first, lambda: self._snapshot_weights(weights), tf.no_op)
         # The scale the loss was multiplied by, read before `apply` updates it.
         scale = _gradients.loss_scale(self.model.optimizer)
         result = original(grads, trainable_variables)
         if not self._thrown_away(local):  # `apply` may have built the optimizer
-            sums, non_finite = _gradients.layer_sums(
+            sums = _gradients.layer_half_sums(
                 pairs, self._slots, len(self._gradient_layers), self.model, scale
             )
-            local.gradients = (sums, non_finite, weights)
+            local.gradients = (sums, weights)
         return result
 
     def _snapshot_weights(self, weights):
@@ -249,8 +299,18 @@ class StepRecorder:
             }
             make = functools.partial(_variables.make_variable, self.model)
             self._shadows = {id(w): make(_variables.initial_shadow(w)) for w in weights}
-            self._state = make(np.zeros(2 * len(layers), "float32"))
+            every = self._requests["gradients"].every
+            self._ring = make(np.zeros((every, len(layers)), "float32"))
             self._gradient_layers = layers
 
         _variables.create_once(create)
 
+
+
+def _deferred(tensor):
+    """A function returning `tensor`, recomputed where that saves a step op."""
+    op = getattr(tensor, "op", None)
+    if tf.executing_eagerly() or op is None or op.type not in _RECOMPUTED:
+        return lambda: tensor
+    inputs = op.inputs[0]
+    return lambda: _RECOMPUTED[op.type](inputs)

@@ -28,8 +28,8 @@ class GradientMonitor(_monitor.Monitor):
     kernel gradient (kernels, recurrent kernels, embeddings; every non-bias
     weight for normalization layers) as the optimizer receives it, unscaled
     under mixed precision and summed over replicas under a distribution
-    strategy. Norms and non-finite counts are computed at EVERY step inside
-    the compiled step, so `grad_norm_max` and `non_finite` cover all the steps
+    strategy. Norms are computed at EVERY step inside the compiled step (one
+    op per kernel), so `grad_norm_max` and `non_finite` cover all the steps
     since the previous record; the weight norm and the update-to-weight ratio
     are measured on logging steps. Nothing is added to `logs` and the model
     is left as it was. `.findings` diagnoses vanishing and exploding
@@ -54,7 +54,7 @@ class GradientMonitor(_monitor.Monitor):
             to `"warn"`.
         max_records: At most this many logged steps are kept; beyond it,
             neighbouring records are merged (keeping the maximum norm and
-            the total non-finite count). Defaults to `1000`.
+            the total of non-finite steps). Defaults to `1000`.
 
     Example:
 
@@ -100,7 +100,7 @@ class GradientMonitor(_monitor.Monitor):
         record = {"step": step, "epoch": self._epoch, "layers": list(layout.gradient_layers)}
         record.update(columns)
         if record["non_finite"].sum() > 0:
-            self._react(f"{int(record['non_finite'].sum())} non-finite gradient values by step {step}")
+            self._react(f"non-finite (NaN or Inf) gradients in {int(record['non_finite'].sum())} layer-steps by step {step}")
         return record
 
     def _after_batch(self, logs):
@@ -128,7 +128,9 @@ class GradientMonitor(_monitor.Monitor):
         Returns:
             A `pandas.DataFrame` with columns `step`, `epoch`, `layer`,
             `grad_norm`, `grad_norm_max`, `weight_norm`, `update_ratio`
-            (`||update|| / ||weight||` of that step) and `non_finite` (int).
+            (`||update|| / ||weight||` of that step) and `non_finite` (int: the
+            steps since the previous record whose gradient for that layer held
+            a NaN or Inf).
         """
         rows = []
         for record in self._records:

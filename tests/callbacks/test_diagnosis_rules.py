@@ -131,7 +131,7 @@ def test_non_finite_gradients_give_one_finding_with_the_layer():
     non_finite = [f for f in findings if f.kind == "non_finite"]
     assert len(non_finite) == 1
     assert (non_finite[0].layer, non_finite[0].step) == ("dense", 20)
-    assert non_finite[0].evidence["non_finite_values"] == 8 * 3
+    assert non_finite[0].evidence["non_finite_steps"] == 8 * 3
 
 
 def test_learning_rate_too_low_from_tiny_updates():

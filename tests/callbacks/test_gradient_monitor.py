@@ -127,3 +127,23 @@ def test_max_records_merges_neighbours(models):
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=f"{message}.*Received: {message}="):
         GradientMonitor(**kwargs)
+
+
+def test_non_finite_counts_the_steps_since_the_previous_record(models):
+    model, _ = models.build("sequential")
+    x, y = models.data("dense", n=128)
+    x[40, 0] = np.nan  # in step 2; SGD then spreads NaN through the weights
+    model.compile(keras.optimizers.SGD(0.1), "sparse_categorical_crossentropy")
+    monitor = GradientMonitor(every_n_batches=4)
+    with pytest.warns(RuntimeWarning, match=r"non-finite \(NaN or Inf\) gradients in \d+ layer-steps"):
+        model.fit(x, y, batch_size=16, epochs=1, verbose=0, shuffle=False, callbacks=[monitor])
+    table = monitor.to_dataframe()
+    counts = table.pivot(index="step", columns="layer", values="non_finite")
+    assert list(counts.index) == [0, 4]
+    assert (counts.loc[0] == 0).all()
+    # Steps 1-4: "a" and "b" meet the NaN from step 2 on; the ReLU after "b"
+    # maps NaN to 0, so "out" keeps finite gradients.
+    assert counts.loc[4].to_dict() == {"a": 3, "b": 3, "out": 0}
+    peaks = table.pivot(index="step", columns="layer", values="grad_norm_max")
+    assert np.isinf(peaks.loc[4, ["a", "b"]]).all() and np.isfinite(peaks.loc[4, "out"])
+    assert np.isfinite(peaks.loc[0]).all()
