@@ -8,6 +8,7 @@ from keras_tuner.engine.trial import TrialStatus
 from keras_recipes.recipes._validation import check_choice, check_positive_int
 from keras_recipes.tuning import _atomic
 from keras_recipes.tuning import _reports
+from keras_recipes.tuning import _sampling
 from keras_recipes.tuning import _ranges
 from keras_recipes.tuning import _trial_rules
 from keras_recipes.tuning._keys import (  # noqa: F401 - re-exported for the tuner
@@ -29,15 +30,6 @@ BOUNDARY_ACTIONS = ("warn", "expand")
 _STATE = ("round_ranges", "boundary_warnings", "_checked_rounds", "_curves", "_stopped_early")
 
 
-def _is_numeric(hp):
-    return type(hp).__name__ in ("Float", "Int") and hp.max_value > hp.min_value
-
-
-def _plain(value):
-    # gRPC protos take plain bool/int/float/str, not numpy scalars.
-    return value.item() if hasattr(value, "item") else value
-
-
 class CoarseToFineOracle(keras_tuner.Oracle):
     """Coarse-to-fine random search over rounds (seed 003's recipe).
 
@@ -45,7 +37,10 @@ class CoarseToFineOracle(keras_tuner.Oracle):
     hyperparameters) and trains each trial `coarse_epochs` epochs. Each later
     round narrows every numeric range around the top-k trials of the round
     before (a margin in decades, wider for regularization than for the
-    learning rate) and trains `fine_epochs` epochs. After each round, a best
+    learning rate) and trains `fine_epochs` epochs; its first `promote`
+    trials re-train the round before's best configurations for those longer
+    epochs (as successive halving promotes its best), so a good region found
+    cheaply pays off at once. After each round, a best
     value at a range's edge is recorded in `boundary_warnings`; with
     `boundary="expand"` the next round's log range extends past that edge.
     Trials that diverge are infeasible: scored with a finite penalty, never
@@ -62,6 +57,8 @@ class CoarseToFineOracle(keras_tuner.Oracle):
         fine_epochs: Epochs per trial in later rounds. Defaults to `10`.
         top_k: Trials a range is narrowed around. Defaults to `5`.
         rounds: Number of rounds. Defaults to `2`.
+        promote: Best configurations of a round re-trained first in the
+            next. Defaults to `1`.
         sampling: `"random"` or `"halton"` (scrambled Halton points, which
             cover a range more evenly). Defaults to `"random"`.
         boundary: `"warn"` or `"expand"`. Defaults to `"warn"`.
@@ -74,7 +71,8 @@ class CoarseToFineOracle(keras_tuner.Oracle):
 
     Raises:
         ValueError: for a non-positive count, an unknown `sampling` or
-            `boundary`, or `top_k` larger than `coarse_trials`.
+            `boundary`, `top_k` larger than `coarse_trials`, or `promote`
+            negative or larger than `top_k` or `fine_trials`.
 
     Example:
 
@@ -93,6 +91,7 @@ class CoarseToFineOracle(keras_tuner.Oracle):
         fine_epochs=10,
         top_k=5,
         rounds=2,
+        promote=1,
         sampling="random",
         boundary="warn",
         early_stopping=True,
@@ -113,6 +112,12 @@ class CoarseToFineOracle(keras_tuner.Oracle):
                 "Invalid value for argument `top_k`: expected at most "
                 f"`coarse_trials` ({coarse_trials}). Received: top_k={top_k}"
             )
+        if not isinstance(promote, int) or not 0 <= promote <= min(top_k, fine_trials):
+            raise ValueError(
+                "Invalid value for argument `promote`: expected an integer from 0 "
+                f"to min(top_k, fine_trials) = {min(top_k, fine_trials)}. "
+                f"Received: promote={promote!r}"
+            )
         if isinstance(objective, (list, tuple)):
             raise ValueError(
                 "Invalid value for argument `objective`: expected one metric name "
@@ -126,7 +131,7 @@ class CoarseToFineOracle(keras_tuner.Oracle):
         )
         self.coarse_trials, self.fine_trials = coarse_trials, fine_trials
         self.coarse_epochs, self.fine_epochs = coarse_epochs, fine_epochs
-        self.top_k, self.rounds = top_k, rounds
+        self.top_k, self.rounds, self.promote = top_k, rounds, promote
         self.sampling, self.boundary = sampling, boundary
         self.early_stopping, self.progress = early_stopping, progress
         self._display.verbose = 0
@@ -191,22 +196,16 @@ class CoarseToFineOracle(keras_tuner.Oracle):
         return {"status": TrialStatus.RUNNING, "values": values}
 
     def _sample(self, position, round_number):
+        if round_number > 1 and position < self.promote:
+            ranked = self.ranked_trials(round_number - 1)
+            if position < len(ranked):
+                # The last round's best, re-trained for this round's epochs.
+                values = ranked[position].hyperparameters.values
+                return {k: v for k, v in values.items() if k not in PRIVATE_KEYS}
         if self.sampling == "random":
             return self._random_values()
-        from scipy.stats import qmc
-
-        space = self.hyperparameters.space
-        sampler = qmc.Halton(d=max(1, len(space)), scramble=True, seed=self.seed + round_number)
-        # The i-th point of a round is reproducible, so a resumed search
-        # continues the same sequence.
-        sampler.fast_forward(position)
-        point = sampler.random(1)[0]
-        hps = keras_tuner.HyperParameters()
-        for hp, u in zip(space, point):
-            hps.merge([hp])
-            if hps.is_active(hp):
-                hps.values[hp.name] = _plain(hp.prob_to_value(float(u)))
-        return hps.values
+        return _sampling.halton_values(
+            self.hyperparameters.space, self.seed + round_number, position)
 
     def _compute_values_hash(self, values):
         values = {k: v for k, v in values.items() if k not in PRIVATE_KEYS}
@@ -219,13 +218,13 @@ class CoarseToFineOracle(keras_tuner.Oracle):
             for hp in self.hyperparameters.space:
                 values = [t.hyperparameters.values[hp.name] for t in top
                           if hp.name in t.hyperparameters.values]
-                if _is_numeric(hp) and values:
+                if _sampling.is_numeric(hp) and values:
                     _ranges.narrow_hyperparameter(hp, values, expand.get(hp.name, ()))
         self.round_ranges.append(
             {
                 hp.name: {"min_value": hp.min_value, "max_value": hp.max_value,
                           "sampling": hp.sampling}
-                for hp in self.hyperparameters.space if _is_numeric(hp)
+                for hp in self.hyperparameters.space if _sampling.is_numeric(hp)
             }
         )
 
@@ -243,7 +242,7 @@ class CoarseToFineOracle(keras_tuner.Oracle):
         top = self.ranked_trials(round_number)[: self.top_k]
         for hp in self.hyperparameters.space:
             values = [t.hyperparameters.values.get(hp.name) for t in top]
-            if not top or not _is_numeric(hp) or values[0] is None:
+            if not top or not _sampling.is_numeric(hp) or values[0] is None:
                 continue
             expands = self.boundary == "expand" and round_number < self.rounds
             warning = _ranges.boundary_warning(

@@ -69,6 +69,8 @@ class CoarseToFineSearch(keras_tuner.Tuner):
         fine_epochs: Epochs per trial in later rounds. Defaults to `10`.
         top_k: Trials each range is narrowed around. Defaults to `5`.
         rounds: Number of rounds. Defaults to `2`.
+        promote: The best configurations of a round that the next round
+            re-trains first, for its longer epochs. Defaults to `1`.
         sampling: `"random"` or `"halton"`. Defaults to `"random"`.
         boundary: `"warn"` or `"expand"`. Defaults to `"warn"`.
         early_stopping: Median stopping inside a round. Defaults to `True`.
@@ -112,6 +114,7 @@ class CoarseToFineSearch(keras_tuner.Tuner):
         fine_epochs=10,
         top_k=5,
         rounds=2,
+        promote=1,
         sampling="random",
         boundary="warn",
         early_stopping=True,
@@ -126,7 +129,7 @@ class CoarseToFineSearch(keras_tuner.Tuner):
         oracle = c2f.CoarseToFineOracle(
             objective, coarse_trials=coarse_trials, fine_trials=fine_trials,
             coarse_epochs=coarse_epochs, fine_epochs=fine_epochs, top_k=top_k,
-            rounds=rounds, sampling=sampling, boundary=boundary,
+            rounds=rounds, promote=promote, sampling=sampling, boundary=boundary,
             early_stopping=early_stopping, seed=seed, progress=progress,
             **{k: kwargs.pop(k) for k in self._ORACLE_ARGS if k in kwargs},
         )

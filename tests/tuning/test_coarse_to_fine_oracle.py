@@ -70,6 +70,20 @@ def test_rounds_narrow_around_the_top_k_and_train_longer(tmp_path):
     assert oracle.create_trial("tuner0").status == "STOPPED"
 
 
+@pytest.mark.parametrize("promote", [0, 1, 2])
+def test_the_next_round_first_retrains_the_best_configurations(tmp_path, promote):
+    oracle = _oracle(tmp_path, promote=promote)
+    trials = _run(oracle)
+    best_first = sorted(trials[:8], key=lambda t: t.score, reverse=True)
+    public = lambda t: {k: v for k, v in t.hyperparameters.values.items() if k not in c2f.PRIVATE_KEYS}  # noqa: E731
+    fine = trials[8:]
+    assert [public(t) for t in fine[:promote]] == [public(t) for t in best_first[:promote]]
+    coarse_values = [public(t) for t in trials[:8]]
+    assert all(public(t) not in coarse_values for t in fine[promote:])
+    # Promoted trials train for the fine round's epochs.
+    assert all(t.hyperparameters.values[c2f.EPOCHS_KEY] == 4 for t in fine)
+
+
 def test_workers_wait_at_the_barrier_between_rounds(tmp_path):
     oracle = _oracle(tmp_path, coarse_trials=2, fine_trials=2, top_k=1)
     first = oracle.create_trial("worker0")
@@ -170,6 +184,8 @@ def test_state_keeps_ranges_and_leaves_settings_out(tmp_path):
         ({"sampling": "grid"}, "sampling"),
         ({"boundary": "clip"}, "boundary"),
         ({"top_k": 30}, "top_k"),
+        ({"promote": -1}, r"`promote`: expected an integer from 0 to min\(top_k, fine_trials\) = 5\. Received: promote=-1"),
+        ({"promote": 5, "fine_trials": 4}, "= 4. Received: promote=5"),
     ],
 )
 def test_bad_settings_are_rejected(kwargs, match):

@@ -35,7 +35,11 @@ def test_a_tiny_search_on_the_mlp_recipe(tmp_path, small_digits, capsys):
     assert set(results["status"]) <= {"COMPLETED", "STOPPED_EARLY"}
     assert (results["epochs_trained"] == [1, 1, 1, 1, 2, 2]).all()
     assert results["score"].between(0, 1).all() and (results["seconds"] > 0).all()
-    assert results["score"].max() > 0.5
+    # 5 steps per epoch: far from converged, but well above chance (0.1), and
+    # the promoted best trained twice as long beats round 1.
+    assert results["score"].max() > 0.3
+    by_round = results.groupby("round")["score"].max()
+    assert by_round[2] > by_round[1]
     # Per-epoch values reached the oracle (the path early stopping uses).
     curves = tuner.oracle._curves
     assert [len(curves[t]) for t in results["trial_id"]] == results["epochs_trained"].tolist()
