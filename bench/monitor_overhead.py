@@ -22,6 +22,12 @@ steady-state epoch time (epochs after the first), each with its ratio to
 whole-`fit` ratios for `defaults`. Targets: defaults <= 1.03, gradient norms
 every step <= 1.05.
 
+Then, per model, the cost of the compiled step alone: each contender's
+`train_function` (kept from a short fit, so it holds the monitors' ops) is
+called 100 times per block, blocks interleaved, and the median microseconds
+per step are printed with their ratio to `none`. This leaves out tracing and
+Python's per-batch work, and is far less noisy than whole fits.
+
 Usage: python bench/monitor_overhead.py [--quick] [--repeats N] [--epochs N]
 """
 
@@ -153,6 +159,39 @@ def run_task(task, epochs, repeats, log_dir):
     return name, medians
 
 
+class _KeepTrainFunction(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        self.function = self.model.train_function
+
+
+def step_costs(task, blocks, calls=100):
+    """Median microseconds per call of each contender's compiled step."""
+    name, build, x, y, batch_size = task
+    functions = {}
+    for contender, make in contenders(x, y, batch_size, None).items():
+        if contender in ("tensorboard_hist", "naive_extra_pass"):
+            continue  # their cost is outside the compiled step
+        model = build()
+        model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
+        keep = _KeepTrainFunction()
+        model.fit(x[: 4 * batch_size], y[: 4 * batch_size], batch_size=batch_size, epochs=1,
+                  verbose=0, callbacks=[keep] + make())
+        functions[contender] = keep.function
+    data = tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size, drop_remainder=True).repeat()
+    iterators = {contender: iter(data) for contender in functions}
+    for contender, function in functions.items():
+        for _ in range(calls // 2):  # warm up
+            function(iterators[contender])
+    times = {contender: [] for contender in functions}
+    for _ in range(blocks):
+        for contender, function in functions.items():
+            iterator, start = iterators[contender], time.perf_counter()
+            for _ in range(calls):
+                function(iterator)
+            times[contender].append((time.perf_counter() - start) / calls * 1e6)
+    return name, {contender: statistics.median(values) for contender, values in times.items()}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short run (fewer epochs)")
@@ -178,6 +217,11 @@ def main(argv=None):
             if contender == "defaults":
                 worst_default = max(worst_default, medians[contender][0] / medians["none"][0])
         print(f"{contender:<26}" + "".join(cells))
+    print(f"\ncompiled step alone, median of {4 * repeats} blocks of 100 calls; ratio to 'none'")
+    for task in (mlp_task(), cnn_task()):
+        name, costs = step_costs(task, blocks=4 * repeats)
+        cells = "".join(f"  {c} {us:7.1f} us x{us / costs['none']:.3f}" for c, us in costs.items())
+        print(f"{name:<12}{cells}")
     print(f"overhead_default={worst_default:.3f}")
     return 0
 

@@ -165,6 +165,9 @@ class CoarseToFineSearch(keras_tuner.Tuner):
         values = trial.hyperparameters.values
         fit_kwargs["epochs"] = values.get(c2f.EPOCHS_KEY, fit_kwargs.get("epochs", 1))
         fit_kwargs["callbacks"] = [*fit_kwargs.get("callbacks", []), keras.callbacks.TerminateOnNaN()]
+        # Each trial's weights, dropout and shuffling follow from the search's
+        # seed and the trial's number: the same call gives the same search.
+        keras.utils.set_random_seed((self.oracle.seed * 1000 + int(trial.trial_id)) % 2**31)
         start = time.perf_counter()
         histories = super().run_trial(trial, *fit_args, **fit_kwargs)
         seconds = time.perf_counter() - start
