@@ -133,6 +133,8 @@ class CoarseToFineSearch(keras_tuner.Tuner):
             early_stopping=early_stopping, seed=seed, progress=progress,
             **{k: kwargs.pop(k) for k in self._ORACLE_ARGS if k in kwargs},
         )
+        # A worker's oracle becomes a client of the chief's: keep the seed here.
+        self._seed = oracle.seed
         super().__init__(
             oracle, hypermodel, directory=directory,
             project_name=project_name or "coarse_to_fine", overwrite=overwrite, **kwargs,
@@ -167,7 +169,7 @@ class CoarseToFineSearch(keras_tuner.Tuner):
         fit_kwargs["callbacks"] = [*fit_kwargs.get("callbacks", []), keras.callbacks.TerminateOnNaN()]
         # Each trial's weights, dropout and shuffling follow from the search's
         # seed and the trial's number: the same call gives the same search.
-        keras.utils.set_random_seed((self.oracle.seed * 1000 + int(trial.trial_id)) % 2**31)
+        keras.utils.set_random_seed((self._seed * 1000 + int(trial.trial_id)) % 2**31)
         start = time.perf_counter()
         histories = super().run_trial(trial, *fit_args, **fit_kwargs)
         seconds = time.perf_counter() - start
