@@ -4,8 +4,9 @@ Same hypermodel (`mlp_hypermodel`: one hidden layer of 64, Adam, learning rate
 in [1e-6, 1e-1] and L2 in [1e-6, 1], both log-uniform), same data splits, the
 same number of trials and the same epoch budget: RandomSearch and
 BayesianOptimization run TRIALS trials of EPOCHS epochs; coarse-to-fine runs
-most of the trials for fewer epochs, then the rest for longer, adding up to
-the same epochs (early stopping may use fewer); Hyperband gets `max_epochs` =
+4 trials of 1 epoch (Halton points), then 6 of 6 epochs narrowed around the
+best 2, the first of them re-training the coarse winner, adding up to the
+same epochs (early stopping may use fewer); Hyperband gets `max_epochs` =
 the fine epochs and its used epochs are reported (see BUDGETS).
 
 For each data set and method, over the seeds, it prints the median and range
@@ -38,7 +39,7 @@ from keras_recipes.tuning import coarse_to_fine_oracle as c2f  # noqa: E402
 
 #: (trials, epochs per peer trial, coarse trials, coarse epochs, fine epochs):
 #: peers use trials * epochs epochs; ours coarse * coarse_epochs + (trials - coarse) * fine_epochs.
-BUDGETS = {"full": (10, 4, 6, 2, 7), "quick": (9, 3, 6, 1, 7)}
+BUDGETS = {"full": (10, 4, 4, 1, 6), "quick": (9, 3, 4, 1, 4)}
 METHODS = ("coarse_to_fine", "random", "bayesian", "hyperband")
 
 
@@ -61,7 +62,8 @@ def _tuner(method, hypermodel, seed, directory, budget):
     if method == "coarse_to_fine":
         return CoarseToFineSearch(
             hypermodel, coarse_trials=coarse, fine_trials=trials - coarse,
-            coarse_epochs=coarse_epochs, fine_epochs=fine_epochs, top_k=3, progress=False,
+            coarse_epochs=coarse_epochs, fine_epochs=fine_epochs, top_k=2, sampling="halton",
+            progress=False,
             **common)
     if method == "random":
         return keras_tuner.RandomSearch(hypermodel, max_trials=trials, **common)

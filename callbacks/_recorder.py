@@ -8,10 +8,10 @@ microseconds whatever it computes, so the traced graph does as few as it
 can at every step: one op per kernel gradient (its half sum of squares)
 written into a ring of the steps since the last record (the running max and
 the non-finite steps come from that ring when recorded), a step counter, a
-table lookup of whether this step records, and ONE `If` op that is not
-lowered (`_control.cond`), so it costs nothing when not taken. Taken on
-logging steps (and the step before a gradient record, to copy the weights),
-it computes everything else: activation statistics and histograms, the
+table lookup of what this step does, and ONE `Case` op that is not lowered
+(`_control.switch`), so its untaken branches cost nothing. The step before a
+gradient record it copies the weights (for the update norm); on logging
+steps it computes everything else: activation statistics and histograms, the
 gradient snapshot, weight and update norms, into the packed variable the
 host reads.
 """
@@ -136,9 +136,13 @@ class StepRecorder:
         gradients = self._requests.get("gradients")
         if self.layout.has_gradients:
             self._write_ring(local, gradients.every)
-        wanted = self._wanted(local, gradients, activations)
-        # Everything but the ring happens in this one `If`.
-        _control.cond(wanted, lambda: self._log(local, activations), tf.no_op)
+        branch = self._branch(local, gradients, activations)
+        # Everything but the ring happens in this one `Case` op: nothing, the
+        # weight copy the step before a gradient record, or the records.
+        copy = tf.no_op
+        if self.layout.has_gradients:
+            copy = lambda: self._snapshot_weights(local.gradients[1])  # noqa: E731
+        _control.switch(branch, [tf.no_op, copy, lambda: self._log(local, activations)])
 
     def _write_ring(self, local, every):
         """Writes this step's half sums into row `step % every` of the ring."""
@@ -154,32 +158,35 @@ class StepRecorder:
         else:
             self._ring.scatter_update(tf.IndexedSlices(rows, index))
 
-    def _wanted(self, local, gradients, activations):
-        """True on steps that record, or copy the weights the step before."""
+    def _branch(self, local, gradients, activations):
+        """0 (nothing), 1 (copy the weights: a gradient record is next) or
+        2 (record, and copy the weights too if a gradient record is next)."""
         everies = [r.every for r in (gradients, activations) if r is not None]
         period = int(np.lcm.reduce(everies))
         if period > _MAX_TABLE:
-            return self._wanted_computed(local, gradients, activations)
-        table = np.zeros(period, bool)
+            return self._branch_computed(local, gradients, activations)
+        table = np.zeros(period, "int32")
+        if gradients is not None:
+            table[gradients.every - 1 :: gradients.every] = 1
         for request in (gradients, activations):
             if request is not None:
-                table[:: request.every] = True
-        if gradients is not None:
-            table[gradients.every - 1 :: gradients.every] = True
+                table[:: request.every] = 2
         if len(everies) == 1 and gradients is not None:
             index = local.phase  # already `step % period`
         else:
             index = local.step % period
         return tf.gather(tf.constant(table), index)
 
-    def _wanted_computed(self, local, gradients, activations):
-        wanted = tf.constant(False)
+    def _branch_computed(self, local, gradients, activations):
+        records = tf.constant(False)
         for request in (gradients, activations):
             if request is not None:
-                wanted = wanted | tf.equal(local.step % request.every, 0)
+                records = records | tf.equal(local.step % request.every, 0)
+        branch = tf.where(records, 2, 0)
         if gradients is not None:
-            wanted = wanted | tf.equal(local.phase, gradients.every - 1)
-        return wanted
+            copies = tf.equal(local.phase, gradients.every - 1)
+            branch = tf.where(~records & copies, 1, branch)
+        return branch
 
     def _log(self, local, activations):
         variable = self._packed_variable()
