@@ -71,13 +71,14 @@ def copy_weights(weights, shadows):
         shadows[id(weight)].assign(tf.cast(weight.value, "float32"))
 
 
-def weight_sums(weights, shadows, slots, count):
-    """Per-layer sums of squares of the weights before this step (the
-    shadows) and of this step's update (weights now minus shadows)."""
+def weight_half_sums(weights, shadows, slots, count):
+    """Per-layer half sums of squares (`tf.nn.l2_loss`) of the weights before
+    this step (the shadows) and of this step's update (weights now minus
+    shadows)."""
     before_sums, update_sums = [], []
     for weight in weights:
-        before = shadows[id(weight)].read_value()
-        before_sums.append(tf.reduce_sum(tf.square(before)))
-        update_sums.append(tf.reduce_sum(tf.square(tf.cast(weight.value, "float32") - before)))
+        before = shadows[id(weight)].value()
+        before_sums.append(tf.nn.l2_loss(before))
+        update_sums.append(tf.nn.l2_loss(tf.cast(weight.value, "float32") - before))
     slots_of = [slots[id(weight)] for weight in weights]
     return _per_layer(before_sums, slots_of, count), _per_layer(update_sums, slots_of, count)

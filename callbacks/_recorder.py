@@ -235,11 +235,11 @@ class StepRecorder:
 
     def _gradient_snapshot(self, local):
         count = len(self._gradient_layers)
-        weight_sums, update_sums = _gradients.weight_sums(
+        weight_sums, update_sums = _gradients.weight_half_sums(
             local.gradients[1], self._shadows, self._slots, count
         )
         # The ring holds the half sums of the steps since the last record.
-        ring = 2.0 * self._ring.read_value()
+        ring = self._ring.value()
         finite = tf.math.is_finite(ring)
         if isinstance(self.model.optimizer, keras.optimizers.LossScaleOptimizer):
             # Overflowing scaled gradients are the loss scaler's business: it
@@ -249,12 +249,10 @@ class StepRecorder:
         else:
             peaks = tf.where(tf.math.is_nan(ring), float("inf"), ring)
             non_finite = tf.reduce_sum(tf.cast(~finite, "float32"), axis=0)
+        halves = tf.stack([local.gradients[0], tf.reduce_max(peaks, axis=0), weight_sums, update_sums])
+        norm, peak, weight_norm, update_norm = tf.unstack(tf.sqrt(2.0 * halves))
         step = tf.cast(local.step, "float32")[None]
-        return tf.concat(
-            [step, tf.sqrt(2.0 * local.gradients[0]), tf.sqrt(tf.reduce_max(peaks, axis=0)),
-             non_finite, tf.sqrt(weight_sums), tf.sqrt(update_sums)],
-            axis=0,
-        )
+        return tf.concat([step, norm, peak, non_finite, weight_norm, update_norm], axis=0)
 
     def apply(self, original, grads, trainable_variables=None):
         local = self._local
