@@ -5,8 +5,9 @@ weights every time, so every contender pays one trace):
 
 - `none`: no callback (the reference);
 - `defaults`: `ActivationStats()` + `GradientMonitor()` at their defaults;
-- `gradient_norms_every_step`: `GradientMonitor()` alone (its norms, running
-  max and non-finite counts are computed at every step; recorded every 10);
+- `gradient_norms_every_step`: `GradientMonitor()` alone (its norms are
+  computed at every step, so the max and the non-finite steps between
+  records miss nothing; recorded every 10);
 - `full_every_step`: both monitors with `every_n_batches=1` (every
   statistic and histogram computed AND read by the host at every step);
 - `tensorboard_hist`: Keras `TensorBoard(histogram_freq=1)`;
