@@ -26,12 +26,10 @@ import tensorflow as tf
 from keras_recipes.callbacks import _control
 from keras_recipes.callbacks import _gradients
 from keras_recipes.callbacks import _layers
+from keras_recipes.callbacks import _schedule
 from keras_recipes.callbacks import _statistics
 from keras_recipes.callbacks import _variables
 from keras_recipes.callbacks._packing import Layout
-
-#: Above this many steps, which steps record is computed, not looked up.
-_MAX_TABLE = 4096
 
 #: Outputs recomputed from their input inside the logging branch. A loss
 #: given probabilities reads the logits under them (Keras keeps them on the
@@ -159,34 +157,16 @@ class StepRecorder:
             self._ring.scatter_update(tf.IndexedSlices(rows, index))
 
     def _branch(self, local, gradients, activations):
-        """0 (nothing), 1 (copy the weights: a gradient record is next) or
-        2 (record, and copy the weights too if a gradient record is next)."""
-        everies = [r.every for r in (gradients, activations) if r is not None]
-        period = int(np.lcm.reduce(everies))
-        if period > _MAX_TABLE:
-            return self._branch_computed(local, gradients, activations)
-        table = np.zeros(period, "int32")
-        if gradients is not None:
-            table[gradients.every - 1 :: gradients.every] = 1
-        for request in (gradients, activations):
-            if request is not None:
-                table[:: request.every] = 2
-        if len(everies) == 1 and gradients is not None:
-            index = local.phase  # already `step % period`
+        every_g = gradients.every if gradients is not None else None
+        every_a = activations.every if activations is not None else None
+        table = _schedule.branch_table(every_g, every_a)
+        if table is None:
+            return _schedule.computed_branch(local.step, every_g, every_a)
+        if len(table) == every_g:
+            index = local.phase  # already `step % every_g`
         else:
-            index = local.step % period
+            index = local.step % len(table)
         return tf.gather(tf.constant(table), index)
-
-    def _branch_computed(self, local, gradients, activations):
-        records = tf.constant(False)
-        for request in (gradients, activations):
-            if request is not None:
-                records = records | tf.equal(local.step % request.every, 0)
-        branch = tf.where(records, 2, 0)
-        if gradients is not None:
-            copies = tf.equal(local.phase, gradients.every - 1)
-            branch = tf.where(~records & copies, 1, branch)
-        return branch
 
     def _log(self, local, activations):
         variable = self._packed_variable()

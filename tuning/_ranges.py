@@ -128,3 +128,13 @@ def boundary_warning(hp, top_values, round_number, *, expands=False):
     return {"round": round_number, "hyperparameter": hp.name, "edge": edge,
             "value": top_values[0], "min_value": hp.min_value, "max_value": hp.max_value,
             "sampling": hp.sampling, "message": message}
+
+
+def expansions(boundary_warnings, round_number):
+    """{hyperparameter: {edges}} that `round_number`'s warnings ask the next
+    round to extend past (log ranges only)."""
+    expand = {}
+    for warning in boundary_warnings:
+        if warning["round"] == round_number and warning["sampling"] == "log":
+            expand.setdefault(warning["hyperparameter"], set()).add(warning["edge"])
+    return expand

@@ -1,12 +1,10 @@
 """`CoarseToFineOracle`: rounds of random search, each narrowed around the last one's best."""
 
-import os
-
 import keras_tuner
 from keras_tuner.engine.trial import TrialStatus
 
 from keras_recipes.recipes._validation import check_choice, check_positive_int
-from keras_recipes.tuning import _atomic
+from keras_recipes.tuning import _oracle_state
 from keras_recipes.tuning import _reports
 from keras_recipes.tuning import _sampling
 from keras_recipes.tuning import _ranges
@@ -26,11 +24,9 @@ from keras_recipes.tuning._keys import (  # noqa: F401 - re-exported for the tun
 SAMPLINGS = ("random", "halton")
 BOUNDARY_ACTIONS = ("warn", "expand")
 
-#: The search's own state, saved in `oracle.json` besides keras-tuner's.
-_STATE = ("round_ranges", "boundary_warnings", "_checked_rounds", "_curves", "_stopped_early")
 
 
-class CoarseToFineOracle(keras_tuner.Oracle):
+class CoarseToFineOracle(_oracle_state.SavedAtomically, keras_tuner.Oracle):
     """Coarse-to-fine random search over rounds (seed 003's recipe).
 
     Round 1 samples the full ranges (log-uniform for `sampling="log"`
@@ -214,7 +210,9 @@ class CoarseToFineOracle(keras_tuner.Oracle):
     def _start_round(self, round_number):
         if round_number > 1:
             top = self.ranked_trials(round_number - 1)[: self.top_k]
-            expand = self._expansions(round_number - 1)
+            expand = {}
+            if self.boundary == "expand":
+                expand = _ranges.expansions(self.boundary_warnings, round_number - 1)
             for hp in self.hyperparameters.space:
                 values = [t.hyperparameters.values[hp.name] for t in top
                           if hp.name in t.hyperparameters.values]
@@ -227,15 +225,6 @@ class CoarseToFineOracle(keras_tuner.Oracle):
                 for hp in self.hyperparameters.space if _sampling.is_numeric(hp)
             }
         )
-
-    def _expansions(self, round_number):
-        if self.boundary != "expand":
-            return {}
-        expand = {}
-        for warning in self.boundary_warnings:
-            if warning["round"] == round_number and warning["sampling"] == "log":
-                expand.setdefault(warning["hyperparameter"], set()).add(warning["edge"])
-        return expand
 
     # ---- boundary check ---------------------------------------------------
     def _check_boundaries(self, round_number):
@@ -314,27 +303,3 @@ class CoarseToFineOracle(keras_tuner.Oracle):
         # keras-tuner saves before it drops the trial from the ongoing ones; a
         # chief killed now would re-run this finished trial on resume.
         self.save()
-
-    # ---- state ------------------------------------------------------------
-    def save(self):
-        _atomic.save_json(self._get_oracle_fname(), self.get_state())
-
-    def _save_trial(self, trial):
-        path = os.path.join(self._get_trial_dir(trial.trial_id), "trial.json")
-        _atomic.save_json(path, trial.get_state())
-
-    def reload(self):
-        super().reload()
-        # Only trials that were really running when the process died are re-run.
-        finished = (TrialStatus.COMPLETED, TrialStatus.FAILED)
-        self._retry_queue = [i for i in self._retry_queue if self.trials[i].status not in finished]
-
-    def get_state(self):
-        state = super().get_state()
-        state["coarse_to_fine"] = {name.lstrip("_"): getattr(self, name) for name in _STATE}
-        return state
-
-    def set_state(self, state):
-        super().set_state(state)
-        for name in _STATE:
-            setattr(self, name, state["coarse_to_fine"][name.lstrip("_")])

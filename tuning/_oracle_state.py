@@ -1,0 +1,39 @@
+"""How the coarse-to-fine oracle saves and reloads its state."""
+
+import os
+
+from keras_tuner.engine.trial import TrialStatus
+
+from keras_recipes.tuning import _atomic
+
+#: The search's own state, saved in `oracle.json` besides keras-tuner's.
+STATE = ("round_ranges", "boundary_warnings", "_checked_rounds", "_curves", "_stopped_early")
+
+
+class SavedAtomically:
+    """Mixin for a `keras_tuner.Oracle`: its files are written atomically
+    (a process killed mid-write leaves the previous file), its `STATE`
+    attributes are saved with keras-tuner's, and a reload re-runs only the
+    trials that were really running when the process died."""
+
+    def save(self):
+        _atomic.save_json(self._get_oracle_fname(), self.get_state())
+
+    def _save_trial(self, trial):
+        path = os.path.join(self._get_trial_dir(trial.trial_id), "trial.json")
+        _atomic.save_json(path, trial.get_state())
+
+    def reload(self):
+        super().reload()
+        finished = (TrialStatus.COMPLETED, TrialStatus.FAILED)
+        self._retry_queue = [i for i in self._retry_queue if self.trials[i].status not in finished]
+
+    def get_state(self):
+        state = super().get_state()
+        state["coarse_to_fine"] = {name.lstrip("_"): getattr(self, name) for name in STATE}
+        return state
+
+    def set_state(self, state):
+        super().set_state(state)
+        for name in STATE:
+            setattr(self, name, state["coarse_to_fine"][name.lstrip("_")])
