@@ -4,9 +4,9 @@ Same hypermodel (`mlp_hypermodel`: one hidden layer of 64, Adam, learning rate
 in [1e-6, 1e-1] and L2 in [1e-6, 1], both log-uniform), same data splits, the
 same number of trials and the same epoch budget: RandomSearch and
 BayesianOptimization run TRIALS trials of EPOCHS epochs; coarse-to-fine runs
-4 trials of 1 epoch (Halton points), then 6 of 6 epochs narrowed around the
-best 2, the first of them re-training the coarse winner, adding up to the
-same epochs (early stopping may use fewer); Hyperband gets `max_epochs` =
+3 trials of 1 epoch (Halton points), then 7 of 5 epochs narrowed around the
+best 2, the first of them re-training the coarse winner: 38 epochs, within
+the peers' 40 (early stopping may use fewer); Hyperband gets `max_epochs` =
 the fine epochs and its used epochs are reported (see BUDGETS).
 
 For each data set and method, over the seeds, it prints the median and range
@@ -39,7 +39,7 @@ from keras_recipes.tuning import coarse_to_fine_oracle as c2f  # noqa: E402
 
 #: (trials, epochs per peer trial, coarse trials, coarse epochs, fine epochs):
 #: peers use trials * epochs epochs; ours coarse * coarse_epochs + (trials - coarse) * fine_epochs.
-BUDGETS = {"full": (10, 4, 4, 1, 6), "quick": (9, 3, 4, 1, 4)}
+BUDGETS = {"full": (10, 4, 3, 1, 5), "quick": (9, 3, 3, 1, 4)}
 METHODS = ("coarse_to_fine", "random", "bayesian", "hyperband")
 
 

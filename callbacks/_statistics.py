@@ -30,8 +30,9 @@ TANH_SATURATION = 0.99
 #: Names of the statistics, in the order `stacked_statistics` packs them.
 STATISTIC_NAMES = ("mean", "std", "min", "max", "saturated_fraction", "dead_fraction")
 
-#: Codes of the saturation rules, as `stacked_statistics` gathers them per value.
-_SATURATION_CODES = {None: 0, "sigmoid": 1, "tanh": 2}
+#: Histograms look at the first this-many values of a tensor (the first
+#: examples of the batch): enough for the shape, bounded in cost.
+HISTOGRAM_SAMPLE = 65536
 
 #: Layer classes that are activations themselves, and their kind.
 _ACTIVATION_LAYERS = (
@@ -66,44 +67,41 @@ def stacked_statistics(tensors, activations, bins):
     """Statistics of several activation tensors, packed in one float32 vector.
 
     Each tensor's part: the `STATISTIC_NAMES` values, then the histogram's
-    low and high edges, then `bins` counts (of all its values). Fractions
-    that do not apply to a tensor's activation are NaN.
+    low and high edges, then `bins` counts. Fractions that do not apply to a
+    tensor's activation are NaN.
 
-    Tracing the training step costs time per op (about 0.3 ms each), so the
-    tensors are flattened into one vector with a segment id per value, and
-    every statistic is one segment reduction for all of them.
+    Tracing the training step costs time per op, so what can be is done once
+    for all tensors (histograms: one segment sum over (tensor, bin) pairs);
+    the moments stay per-tensor reductions, accurate on big tensors.
     """
     if not tensors:
         return tf.zeros([0])
-    count = len(tensors)
     rules = [ACTIVATION_RULES.get(activation, {}) for activation in activations]
-    flat_shape = tf.constant([-1])
-    values, ids = _segments([tf.reshape(tf.cast(t, "float32"), flat_shape) for t in tensors])
-    segment_sum = lambda x: tf.math.unsorted_segment_sum(x, ids, count)  # noqa: E731
-    sizes = segment_sum(tf.ones_like(values))
-    mean = segment_sum(values) / sizes
-    std = tf.sqrt(segment_sum(tf.square(values - tf.gather(mean, ids))) / sizes)
-    low = tf.math.unsorted_segment_min(values, ids, count)
-    high = tf.math.unsorted_segment_max(values, ids, count)
-    saturated = _saturated_fractions(values, ids, rules, sizes)
+    # Shared constants: one graph node each instead of one per use.
+    axis, flat_shape = tf.constant(0), tf.constant([-1])
+    flats = [tf.reshape(tf.cast(t, "float32"), flat_shape) for t in tensors]
+    moments = [_moments(flat, rule.get("saturated"), axis) for flat, rule in zip(flats, rules)]
+    mean, std, low, high, saturated = tf.unstack(tf.stack(moments), axis=1)
     dead = _dead_fractions(tensors, rules)
     edges = _histogram_edges(rules, low, high)
-    histograms = _histograms(values, ids, edges, bins, count)
+    begin, end, stride = tf.constant([0]), tf.constant([HISTOGRAM_SAMPLE]), tf.constant([1])
+    firsts = [tf.strided_slice(flat, begin, end, stride) for flat in flats]
+    samples, sample_ids = _segments(firsts)
+    histograms = _histograms(samples, sample_ids, edges, bins, len(flats))
     head = tf.stack([mean, std, low, high, saturated, dead, edges[0], edges[1]], axis=1)
     return tf.reshape(tf.concat([head, histograms], axis=1), flat_shape)
 
 
-def _saturated_fractions(values, ids, rules, sizes):
-    """Per tensor, the fraction of values at a flat end (NaN without a rule)."""
-    codes = [_SATURATION_CODES[rule.get("saturated")] for rule in rules]
-    if not any(codes):
-        return tf.fill([len(rules)], float("nan"))
-    code = tf.gather(tf.constant(codes), ids)
-    sigmoid_ends = (values < SIGMOID_SATURATION) | (values > 1.0 - SIGMOID_SATURATION)
-    tanh_ends = tf.abs(values) > TANH_SATURATION
-    ends = ((code == 1) & sigmoid_ends) | ((code == 2) & tanh_ends)
-    fractions = tf.math.unsorted_segment_sum(tf.cast(ends, "float32"), ids, len(rules)) / sizes
-    return tf.where(tf.constant([c > 0 for c in codes]), fractions, float("nan"))
+def _moments(flat, saturation, axis):
+    """mean, std, min, max and the saturated fraction (NaN without a rule)."""
+    mean = tf.reduce_mean(flat, axis)
+    std = tf.sqrt(tf.reduce_mean(tf.square(flat - mean), axis))
+    if saturation == "sigmoid":
+        ends = (flat < SIGMOID_SATURATION) | (flat > 1.0 - SIGMOID_SATURATION)
+    elif saturation == "tanh":
+        ends = tf.abs(flat) > TANH_SATURATION
+    saturated = tf.reduce_mean(tf.cast(ends, "float32"), axis) if saturation else float("nan")
+    return tf.stack([mean, std, tf.reduce_min(flat, axis), tf.reduce_max(flat, axis), saturated])
 
 
 def _segments(flats):

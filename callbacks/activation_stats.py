@@ -25,7 +25,7 @@ class ActivationStats(_monitor.Monitor):
     The numbers come from the training step's own forward pass, computed
     inside the compiled step: no extra forward pass, nothing added to `logs`,
     and the model is left exactly as it was when training ends. Histograms
-    count every value of a layer's output. Under a distribution
+    look at the first 65536 values of a layer's output. Under a distribution
     strategy the statistics are those of the first replica's share of the
     batch. With `steps_per_execution > 1`, the last logging step of each
     execution is recorded.
