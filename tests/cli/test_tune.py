@@ -64,7 +64,7 @@ def test_bad_csv_inputs_get_one_line_and_status_2(tmp_path, capsys):
 
 def test_budget_splits_two_thirds_coarse_at_a_fifth_of_the_epochs():
     assert tune._budget(30, 20) == {"coarse_trials": 20, "fine_trials": 10,
-                                    "coarse_epochs": 4, "fine_epochs": 20, "top_k": 5}
+                                    "coarse_epochs": 4, "fine_epochs": 20, "top_k": 5, "promote": 0}
     assert tune._budget(3, 2)["coarse_trials"] == 2
 
 
