@@ -291,7 +291,6 @@ class StepRecorder:
         _variables.create_once(create)
 
 
-
 def _deferred(tensor):
     """A function returning `tensor`, recomputed where that saves a step op."""
     op = getattr(tensor, "op", None)

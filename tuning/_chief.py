@@ -12,6 +12,7 @@ import time
 from concurrent import futures
 
 import grpc
+# No public route to keras-tuner's oracle servicer (see the module doc).
 from keras_tuner.src import protos
 from keras_tuner.src.distribute import oracle_chief
 
