@@ -139,6 +139,8 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="digits only, 2 seeds, smaller budget")
     parser.add_argument("--seeds", type=int, default=None, help="seeds per method (default 5)")
     parser.add_argument("--datasets", nargs="+", default=None, choices=["digits", "breast_cancer"])
+    parser.add_argument("--methods", nargs="+", default=None, choices=METHODS,
+                        help="methods to run (default all; RandomSearch is needed for the reach columns)")
     parser.add_argument("--out", default=None, help="folder for runs.csv (optional)")
     args = parser.parse_args(argv)
     budget = BUDGETS["quick" if args.quick else "full"]
@@ -153,11 +155,12 @@ def main(argv=None):
         data, classes = _load(name)
         runs = []
         for seed in seeds:
-            for method in METHODS:
+            for method in args.methods or METHODS:
                 run = _run(method, data, classes, seed, budget)
                 print(f"{name} seed {seed} {method:>14}: best val {run['best_val']:.4f}, "
                       f"test {run['test']:.4f}, {run['trials']} trials, {run['epochs']:.0f} epochs, "
-                      f"{run['seconds']:.0f} s", flush=True)
+                      f"{run['seconds']:.0f} s; best so far by trial: "
+                      + " ".join(f"{v:.3f}" for v in run["curve"]), flush=True)
                 runs.append(run)
         table, target = _table(runs)
         print(f"\n{name}: RandomSearch's final median best val acc = {target:.4f}")

@@ -17,8 +17,6 @@ variable only after logging steps. Every patch is undone, and the train
 function Keras made is put back, when the last monitor detaches.
 """
 
-import numpy as np
-
 from keras_recipes.callbacks import _layers
 from keras_recipes.callbacks._patching import Patches
 from keras_recipes.callbacks._recorder import StepRecorder
@@ -114,9 +112,10 @@ class Instrumentation:
         wanted = self.model.steps_per_execution > 1 or any(
             s % every == 0 for s in steps for every in everies
         )
-        vector, variable = None, self._recorder.variable
-        if wanted and variable is not None and self._recorder.layout is not None:
-            vector = np.asarray(variable.read_value(), dtype="float64")
+        vector, recorder = None, self._recorder
+        if wanted and recorder.layout is not None and recorder.variables:
+            parts = {part: v.read_value().numpy() for part, v in recorder.variables.items()}
+            vector = recorder.layout.join(parts)
         self._last_poll = (batch_count, vector)
         return vector
 

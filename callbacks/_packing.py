@@ -1,14 +1,17 @@
-"""Where each number lives in the monitors' one packed statistics vector.
+"""Where each number lives in the monitors' packed statistics.
 
-Layout: the gradient part, then the activation part (each present only when
-a monitor asked for it).
+The step writes one float32 vector per record kind (a variable each); the
+host reads them after logging steps and joins them: the gradient part, then
+the activation part (each present only when a monitor asked for it).
 
-- Gradient part, for L layers: the snapshot of the last logging step: its
-  step, grad_norm, grad_norm_max, non_finite, weight_norm, update_norm
-  (1 + 5L). (The max and non-finite steps since the previous record come
-  from a device-side ring of every step's sums that the host never reads.)
-- Activation part: the last logging step, then the `stacked_statistics`
-  vector of the watched layer calls (one part per call).
+- Gradient part, for L layers and a ring of R rows: the step of the last
+  gradient record, then L half sums of squares (`tf.nn.l2_loss`) each of
+  that step's gradients, of the weights before it and of its update, then
+  the ring: R x L half sums of the steps since the previous record (row
+  `step % R`). The host turns them into norms, the peak and the non-finite
+  steps (`gradient_snapshot`): square roots and maxima cost ops in the step.
+- Activation part: the step of the last activation record, then the
+  `stacked_statistics` vector of the watched layer calls (one part per call).
 """
 
 import dataclasses
@@ -29,43 +32,69 @@ class Layout:
     bins: int
     has_gradients: bool
     has_activations: bool
+    ring_rows: int = 1
+    loss_scaled: bool = False
 
     @property
     def gradient_size(self):
         if not self.has_gradients:
             return 0
-        return 1 + len(GRADIENT_COLUMNS) * len(self.gradient_layers)
+        return 1 + (3 + self.ring_rows) * len(self.gradient_layers)
 
     @property
-    def gradient_slice(self):
-        return 0, self.gradient_size
-
-    @property
-    def activation_slice(self):
-        start = self.gradient_size
+    def activation_size(self):
         if not self.has_activations:
-            return start, start
-        size = 1 + len(self.captures) * _statistics.statistics_size(self.bins)
-        return start, start + size
+            return 0
+        return 1 + len(self.captures) * _statistics.statistics_size(self.bins)
 
-    def initial_vector(self):
-        vector = np.zeros(self.activation_slice[1], "float32")
-        if self.has_gradients:
-            vector[0] = -1.0
-        if self.has_activations:
-            vector[self.activation_slice[0]] = -1.0
-        return vector
+    def initial_parts(self):
+        """`{part: vector}` before any record: step -1, zeros."""
+        parts = {}
+        for part, size in (("gradients", self.gradient_size), ("activations", self.activation_size)):
+            if size:
+                parts[part] = np.zeros(size, "float32")
+                parts[part][0] = -1.0
+        return parts
+
+    def join(self, parts):
+        """Host side: the vector of all parts, from `{part: array}`; an empty
+        array (a variable not written yet) stands for its initial part."""
+        initial = self.initial_parts()
+        joined = [
+            np.asarray(parts[part]) if np.size(parts[part]) else initial[part]
+            for part in ("gradients", "activations")
+            if part in initial
+        ]
+        return np.concatenate(joined).astype("float64")
 
     def gradient_snapshot(self, vector):
-        """Host side: (step, {column: per-layer array}) of the last logging step."""
-        snapshot = np.asarray(vector[: self.gradient_size])
+        """Host side: (step, {column: per-layer array}) of the last gradient record.
+
+        `grad_norm_max` is the largest norm over the ring (inf if a step there
+        was NaN); `non_finite` counts the ring's steps whose gradient held a
+        NaN or Inf. Under loss scaling, overflowing steps are the loss
+        scaler's business (it skips them): they are left out of both.
+        """
         count = len(self.gradient_layers)
-        columns = np.asarray(snapshot[1:]).reshape(len(GRADIENT_COLUMNS), count)
-        return int(snapshot[0]), dict(zip(GRADIENT_COLUMNS, columns))
+        part = np.asarray(vector[: self.gradient_size], "float64")
+        halves = part[1 : 1 + 3 * count].reshape(3, count)
+        ring = part[1 + 3 * count :].reshape(self.ring_rows, count)
+        finite = np.isfinite(ring)
+        if self.loss_scaled:
+            peaks = np.where(finite, ring, 0.0)
+            non_finite = np.zeros(count)
+        else:
+            peaks = np.where(np.isnan(ring), np.inf, ring)
+            non_finite = (~finite).sum(axis=0).astype("float64")
+        with np.errstate(invalid="ignore"):
+            norm, weight_norm, update_norm = np.sqrt(2.0 * halves)
+            peak = np.sqrt(2.0 * peaks.max(axis=0))
+        columns = dict(zip(GRADIENT_COLUMNS, (norm, peak, non_finite, weight_norm, update_norm)))
+        return int(part[0]), columns
 
     def activation_snapshot(self, vector):
         """Host side: (step, [per-capture packed statistics vectors])."""
-        start, stop = self.activation_slice
-        part = np.asarray(vector[start:stop])
+        start = self.gradient_size
+        part = np.asarray(vector[start : start + self.activation_size])
         size = _statistics.statistics_size(self.bins)
         return int(part[0]), [part[1 + i * size : 1 + (i + 1) * size] for i in range(len(self.captures))]

@@ -3,17 +3,21 @@
 One `StepRecorder` per instrumented `fit` (see `_instrumentation`): its
 `step`, `apply` and `capturing_call` replace `model.train_step`,
 `model.optimizer.apply` and the watched layers' `call` on their instances.
-Work happens at trace time. On CPU each op of a step costs a few
-microseconds whatever it computes, so the traced graph does as few as it
-can at every step: one op per kernel gradient (its half sum of squares)
-written into a ring of the steps since the last record (the running max and
-the non-finite steps come from that ring when recorded), a step counter, a
-table lookup of what this step does, and ONE `Case` op that is not lowered
-(`_control.switch`), so its untaken branches cost nothing. The step before a
-gradient record it copies the weights (for the update norm); on logging
-steps it computes everything else: activation statistics and histograms, the
-gradient snapshot, weight and update norms, into the packed variable the
-host reads.
+Work happens at trace time, and tracing costs too (about 0.3 ms per op on
+CPU, plus graph optimization), so the step gets as few ops as it can.
+
+On CPU each op of a step costs a few microseconds whatever it computes, so
+at every step the graph runs: one op per kernel gradient (its half sum of
+squares) written into a ring of the steps since the last record, a step
+counter, a table lookup of what this step does (`_schedule`), and ONE
+`Case` op that is not lowered (`_control.switch`), so its untaken branches
+cost nothing. Its branches are the action sets a step can take: nothing;
+copy the weights (the step before a gradient record, for the update norm);
+record the gradients (this step's sums, the weights' and the update's, and
+the ring); record the activation statistics and histograms; or several of
+these. No branch holds a nested cond. Each record kind goes into its own
+variable, which the host reads after logging steps and unpacks
+(`_packing.Layout`; square roots, peaks and counts are taken there).
 """
 
 import functools
@@ -62,11 +66,14 @@ class StepRecorder:
             self._resolve_gradient_layers()
         elif gradients:
             self._shadows_filled = False
-        self.variable = None
+        # The host reads one packed vector per record kind (`Layout` parts).
+        self.variables = {}
         self._free_length = not model.jit_compile
         if self._free_length:
             empty = np.zeros(0, "float32")
-            self.variable = _variables.make_variable(model, empty, shape=[None])
+            for part in ("gradients", "activations"):
+                if part in requests:
+                    self.variables[part] = _variables.make_variable(model, empty, shape=[None])
         self._counter = _variables.make_variable(model, np.int64(0))
 
     def capturing_call(self, index):
@@ -119,28 +126,46 @@ class StepRecorder:
     def _prepare(self, local):
         """Finds the layers, makes the layout and the variables (no ops)."""
         activations = self._requests.get("activations")
+        gradients = self._requests.get("gradients")
         self._resolve_gradient_layers()
         if self.layout is None:
             labels = _layers.call_labels(self._activation_layers, [i for i, _ in local.captures])
             self.layout = Layout(
                 [name for name, _ in self._gradient_layers], labels,
                 activations.bins if activations else 0,
-                "gradients" in self._requests, activations is not None,
+                gradients is not None, activations is not None,
+                ring_rows=gradients.every if gradients else 0,
+                loss_scaled=isinstance(self.model.optimizer, keras.optimizers.LossScaleOptimizer),
             )
-        self._packed_variable()  # made outside the cond below if still missing
+        self._part_variables()  # made outside the `Case` below if still missing
 
     def _store(self, local):
         activations = self._requests.get("activations")
         gradients = self._requests.get("gradients")
+        every_g = gradients.every if gradients is not None else None
+        every_a = activations.every if activations is not None else None
         if self.layout.has_gradients:
-            self._write_ring(local, gradients.every)
-        branch = self._branch(local, gradients, activations)
-        # Everything but the ring happens in this one `Case` op: nothing, the
-        # weight copy the step before a gradient record, or the records.
-        copy = tf.no_op
-        if self.layout.has_gradients:
-            copy = lambda: self._snapshot_weights(local.gradients[1])  # noqa: E731
-        _control.switch(branch, [tf.no_op, copy, lambda: self._log(local, activations)])
+            self._write_ring(local, every_g)
+        # Everything but the ring happens in this one `Case` op, one branch
+        # per set of actions a step can take: nothing, the weight copy the
+        # step before a gradient record, the records.
+        branches = [
+            functools.partial(self._act, local, actions)
+            for actions in _schedule.action_sets(every_g, every_a)
+        ]
+        if len(branches) == 1:  # every step does the same
+            branches[0]()
+        else:
+            _control.switch(self._branch(local, every_g, every_a), branches)
+
+    def _act(self, local, actions):
+        if actions & _schedule.GRADIENTS:
+            self.variables["gradients"].assign(self._gradient_record(local))
+        if actions & _schedule.ACTIVATIONS:
+            self.variables["activations"].assign(self._activation_record(local))
+        if actions & _schedule.COPY:  # after the record, which reads the copies
+            _gradients.copy_weights(local.gradients[1], self._shadows)
+        return tf.no_op()
 
     def _write_ring(self, local, every):
         """Writes this step's half sums into row `step % every` of the ring."""
@@ -156,9 +181,7 @@ class StepRecorder:
         else:
             self._ring.scatter_update(tf.IndexedSlices(rows, index))
 
-    def _branch(self, local, gradients, activations):
-        every_g = gradients.every if gradients is not None else None
-        every_a = activations.every if activations is not None else None
+    def _branch(self, local, every_g, every_a):
         table = _schedule.branch_table(every_g, every_a)
         if table is None:
             return _schedule.computed_branch(local.step, every_g, every_a)
@@ -168,71 +191,30 @@ class StepRecorder:
             index = local.step % len(table)
         return tf.gather(tf.constant(table), index)
 
-    def _log(self, local, activations):
-        variable = self._packed_variable()
-        layout, parts = self.layout, []
-        if layout.has_gradients:
-            every = self._requests["gradients"].every
-            start, stop = layout.gradient_slice
-            # A few numbers per layer: a `where` traces faster than a cond.
-            parts.append(tf.where(
-                tf.equal(local.phase, 0),
-                self._gradient_snapshot(local),
-                # Padded: the free-length vector is empty before step 0 ends.
-                tf.concat([variable.read_value(), tf.zeros([stop])], axis=0)[start:stop],
-            ))
-        if layout.has_activations:
-            parts.append(self._activation_part(local, variable, activations))
-        variable.assign(tf.concat(parts, axis=0))
-        if layout.has_gradients:
-            # Shadows take the weights one step ahead of a logging step, so
-            # that step's update is `weights - shadows` after it.
-            refresh = tf.equal(local.phase, every - 1)
-            weights = local.gradients[1]
-            tf.cond(refresh, lambda: self._snapshot_weights(weights), tf.no_op)
-        return tf.no_op()
-
-    def _activation_part(self, local, variable, request):
+    def _activation_record(self, local):
         layout = self.layout
-        start, stop = layout.activation_slice
         if len(local.captures) != len(layout.captures):
             raise ValueError(
                 "The model's forward pass changed between traces. Expected "
                 f"{len(layout.captures)} watched layer calls. "
                 f"Received: {len(local.captures)} calls."
             )
+        tensors = [capture() for _, capture in local.captures]
+        kinds = [activation for _, activation in layout.captures]
+        stats = _statistics.stacked_statistics(tensors, kinds, self._requests["activations"].bins)
+        return tf.concat([tf.reshape(tf.cast(local.step, "float32"), [1]), stats], axis=0)
 
-        def compute():
-            tensors = [capture() for _, capture in local.captures]
-            kinds = [activation for _, activation in layout.captures]
-            stats = _statistics.stacked_statistics(tensors, kinds, request.bins)
-            return tf.concat([tf.cast(local.step, "float32")[None], stats], axis=0)
-
-        if not layout.has_gradients:
-            return compute()  # the enclosing cond is taken on logging steps only
-        is_logged = tf.equal(local.step % request.every, 0)
-        return tf.cond(is_logged, compute, lambda: variable.read_value()[start:stop])
-
-    def _gradient_snapshot(self, local):
+    def _gradient_record(self, local):
+        """This step's half sums, the weights' and the update's, and the ring
+        of the steps since the last record (the host takes the square roots,
+        the peaks and the non-finite steps: `Layout.gradient_snapshot`)."""
         count = len(self._gradient_layers)
         weight_sums, update_sums = _gradients.weight_half_sums(
             local.gradients[1], self._shadows, self._slots, count
         )
-        # The ring holds the half sums of the steps since the last record.
-        ring = self._ring.value()
-        finite = tf.math.is_finite(ring)
-        if isinstance(self.model.optimizer, keras.optimizers.LossScaleOptimizer):
-            # Overflowing scaled gradients are the loss scaler's business: it
-            # skips the step and lowers the scale.
-            peaks = tf.where(finite, ring, 0.0)
-            non_finite = tf.zeros([count])
-        else:
-            peaks = tf.where(tf.math.is_nan(ring), float("inf"), ring)
-            non_finite = tf.reduce_sum(tf.cast(~finite, "float32"), axis=0)
-        halves = tf.stack([local.gradients[0], tf.reduce_max(peaks, axis=0), weight_sums, update_sums])
-        norm, peak, weight_norm, update_norm = tf.unstack(tf.sqrt(2.0 * halves))
-        step = tf.cast(local.step, "float32")[None]
-        return tf.concat([step, norm, peak, non_finite, weight_norm, update_norm], axis=0)
+        step = tf.reshape(tf.cast(local.step, "float32"), [1])
+        ring = tf.reshape(self._ring.value(), [-1])
+        return tf.concat([step, local.gradients[0], weight_sums, update_sums, ring], axis=0)
 
     def apply(self, original, grads, trainable_variables=None):
         local = self._local
@@ -262,15 +244,18 @@ class StepRecorder:
         _gradients.copy_weights(weights, self._shadows)
         return tf.no_op()
 
-    def _packed_variable(self):
-        if self.variable is None:
-            initial = self.layout.initial_vector()
+    def _part_variables(self):
+        missing = [part for part in ("gradients", "activations")
+                   if part in self._requests and part not in self.variables]
+        if not missing:
+            return
+        initial = self.layout.initial_parts()
 
-            def create():
-                self.variable = _variables.make_variable(self.model, initial)
+        def create():
+            for part in missing:
+                self.variables[part] = _variables.make_variable(self.model, initial[part])
 
-            _variables.create_once(create)
-        return self.variable
+        _variables.create_once(create)
 
     def _resolve_gradient_layers(self):
         if self._gradient_layers is not None:
