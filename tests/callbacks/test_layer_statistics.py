@@ -1,8 +1,9 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
-from keras_recipes.callbacks import layer_statistics
+from keras_recipes.callbacks import _statistics, layer_statistics
 
 
 def numpy_statistics(y, kind):
@@ -56,3 +57,30 @@ def test_unknown_layer_name():
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="relu", name="d")])
     with pytest.raises(ValueError, match="not layers with an activation.*Received: layers=\\['nope'\\]"):
         layer_statistics(model, np.ones((2, 4)), layers=["nope"])
+
+
+def test_traced_statistics_with_unknown_unit_counts_match_numpy():
+    # Inside a traced step a layer's unit count can be unknown: the dead
+    # units are then counted with ops, not constants.
+    rng = np.random.default_rng(1)
+    relu_a = np.maximum(rng.standard_normal((16, 6)).astype("float32") - 1.0, 0.0)
+    relu_a[:, :2] = 0.0  # two dead units
+    relu_b = np.maximum(rng.standard_normal((8, 3, 4)).astype("float32"), 0.0)
+    relu_b[..., 3] = 0.0  # one dead channel
+    tanh = np.tanh(3.0 * rng.standard_normal((16, 5)).astype("float32"))
+    bins = 7
+    known = tf.TensorSpec([None, 6]), tf.TensorSpec([None, None, None]), tf.TensorSpec([None, 5])
+
+    @tf.function(input_signature=known)
+    def traced(a, b, t):
+        return _statistics.stacked_statistics([a, b, t], ["relu", "relu", "tanh"], bins)
+
+    vector = traced(relu_a, relu_b, tanh).numpy()
+    size = _statistics.statistics_size(bins)
+    for i, (y, kind) in enumerate([(relu_a, "relu"), (relu_b, "relu"), (tanh, "tanh")]):
+        stats, (low, high), counts = _statistics.unpack_statistics(vector[i * size:(i + 1) * size], bins)
+        np.testing.assert_allclose(list(stats.values()), numpy_statistics(y, kind), rtol=1e-5, atol=1e-6)
+        edges = (-1.0, 1.0) if kind == "tanh" else (y.min(), y.max())
+        np.testing.assert_allclose((low, high), edges, rtol=1e-6)
+        expected, _ = np.histogram(y.ravel(), bins=bins, range=edges)
+        np.testing.assert_array_equal(counts, expected)
