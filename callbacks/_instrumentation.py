@@ -4,8 +4,8 @@ Both monitors (used together, or forwarded by another callback) subscribe to
 the same `Instrumentation`, so the model is patched once for all of them:
 
 - an instance-level `model.train_step` wrapper turns capture on while the
-  step is traced, then packs the statistics into ONE float32 variable (the
-  only one the host reads);
+  step is traced, then packs each kind of record (gradients, activations)
+  into one float32 variable (the only ones the host reads);
 - leaf layers' `call` is patched on the instance; outputs are kept only at
   trace time, only while capture is on, and only for tensors of the step's own
   graph (so predict/evaluate graphs and RNN loop bodies gain nothing);
@@ -13,7 +13,7 @@ the same `Instrumentation`, so the model is patched once for all of them:
   gradient to a sum of squares (divided by the loss scale squared).
 
 What runs in the step is `_recorder.StepRecorder`. The host reads the packed
-variable only after logging steps. Every patch is undone, and the train
+variables only after logging steps, and joins them (`_packing.Layout`). Every patch is undone, and the train
 function Keras made is put back, when the last monitor detaches.
 """
 
