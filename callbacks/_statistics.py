@@ -83,7 +83,8 @@ def stacked_statistics(tensors, activations, bins):
     count = len(tensors)
     rules = [ACTIVATION_RULES.get(activation, {}) for activation in activations]
     const = _Constants()
-    flats = [tf.reshape(_float32(t), const([-1])) for t in tensors]
+    tensors = [_float32(t) for t in tensors]  # one cast each, for every use below
+    flats = [tf.reshape(t, const([-1])) for t in tensors]
     heads, lows, highs = [], [], []
     for flat, rule in zip(flats, rules):
         mean = tf.reduce_mean(flat, const(0))
@@ -147,7 +148,7 @@ def _dead_fractions(tensors, rules, const):
         return const([float("nan")] * count)
     maxima, ids = [], []
     for i in watched:
-        y = _float32(tensors[i])
+        y = tensors[i]
         units = y.shape[-1]
         if units is None:
             units = tf.shape(y)[-1]

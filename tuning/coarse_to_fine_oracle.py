@@ -25,7 +25,6 @@ SAMPLINGS = ("random", "halton")
 BOUNDARY_ACTIONS = ("warn", "expand")
 
 
-
 class CoarseToFineOracle(_oracle_state.SavedAtomically, keras_tuner.Oracle):
     """Coarse-to-fine random search over rounds (seed 003's recipe).
 
