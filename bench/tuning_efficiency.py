@@ -141,9 +141,12 @@ def main(argv=None):
     parser.add_argument("--datasets", nargs="+", default=None, choices=["digits", "breast_cancer"])
     parser.add_argument("--methods", nargs="+", default=None, choices=METHODS,
                         help="methods to run (default all; RandomSearch is needed for the reach columns)")
+    parser.add_argument("--budget", nargs=5, type=int, default=None,
+                        metavar=("TRIALS", "EPOCHS", "COARSE", "COARSE_EPOCHS", "FINE_EPOCHS"),
+                        help="override the budget (see BUDGETS)")
     parser.add_argument("--out", default=None, help="folder for runs.csv (optional)")
     args = parser.parse_args(argv)
-    budget = BUDGETS["quick" if args.quick else "full"]
+    budget = tuple(args.budget) if args.budget else BUDGETS["quick" if args.quick else "full"]
     seeds = range(args.seeds or (2 if args.quick else 5))
     names = args.datasets or (["digits"] if args.quick else ["digits", "breast_cancer"])
     print(f"budget: {budget[0]} trials; peers {budget[0]} x {budget[1]} epochs = "

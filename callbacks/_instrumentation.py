@@ -91,6 +91,7 @@ class Instrumentation:
         gradients = self._requests.get("gradients")
         self._recorder = StepRecorder(model, dict(self._requests), self._activation_layers)
         self._host_step, self._last_poll = 0, None
+        self._parts = {part: [] for part in self._requests}
         recorder = self._recorder
         for index, (_, layer, _) in enumerate(self._activation_layers):
             self._patches.wrap(layer, "call", recorder.capturing_call(index))
@@ -101,23 +102,34 @@ class Instrumentation:
 
     # ----- On the host -----
 
-    def poll(self, batch_count, begin, end):
+    def poll(self, kind, batch_count, begin, end):
         """Returns the packed statistics after a batch if it held a logging
-        step (the same answer for every monitor asking about that batch)."""
-        if self._last_poll is not None and self._last_poll[0] == batch_count:
-            return self._last_poll[1]
-        steps = range(self._host_step, self._host_step + end - begin + 1)
-        self._host_step += end - begin + 1
-        everies = [request.every for request in self._requests.values()]
-        wanted = self.model.steps_per_execution > 1 or any(
-            s % every == 0 for s in steps for every in everies
-        )
-        vector, recorder = None, self._recorder
-        if wanted and recorder.layout is not None and recorder.variables:
-            parts = {part: v.read_value().numpy() for part, v in recorder.variables.items()}
-            vector = recorder.layout.join(parts)
-        self._last_poll = (batch_count, vector)
-        return vector
+        step of `kind`'s monitor, else `None`.
+
+        Only the due parts are read from the device (one read each per
+        batch, whichever monitor asks first); the other parts come from the
+        last read. Batches without a logging step cost a few integer
+        operations.
+        """
+        if self._last_poll is None or self._last_poll[0] != batch_count:
+            first = self._host_step
+            self._host_step += end - begin + 1
+            every_batch = self.model.steps_per_execution > 1
+            due = {
+                part for part, request in self._requests.items()
+                if every_batch or _holds_multiple(first, self._host_step - 1, request.every)
+            }
+            self._last_poll = (batch_count, due, set())
+        if kind not in self._last_poll[1]:
+            return None
+        recorder = self._recorder
+        if recorder.layout is None or not recorder.variables:
+            return None
+        _, due, read = self._last_poll
+        for part in due - read:
+            self._parts[part] = recorder.variables[part].numpy()
+            read.add(part)
+        return recorder.layout.join(self._parts)
 
     @property
     def host_step(self):
@@ -127,3 +139,8 @@ class Instrumentation:
     @property
     def layout(self):
         return self._recorder.layout
+
+
+def _holds_multiple(first, last, every):
+    """Whether a multiple of `every` lies in [first, last]."""
+    return last >= first and last // every * every >= first

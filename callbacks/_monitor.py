@@ -46,7 +46,7 @@ class Monitor(keras.callbacks.Callback):
         self._batches += 1
         if self._core is None:
             return
-        vector = self._core.poll(self._batches, self._begin, batch)
+        vector = self._core.poll(self._kind, self._batches, self._begin, batch)
         if vector is not None:
             record = self._record(vector)
             if record is not None and record["step"] != self._last_step:
