@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from keras_recipes.recipes._validation import check_positive_int
+from keras_recipes.tuning import _graph_release
 from keras_recipes.tuning import coarse_to_fine_oracle as c2f
 
 
@@ -19,10 +20,11 @@ def _best_value(history, objective):
 
 def _run_once(tuner, hp, seed, fit_args, fit_kwargs, epochs):
     keras.utils.set_random_seed(seed)
-    model = tuner._try_build(hp)
     kwargs = dict(fit_kwargs, epochs=epochs, verbose=fit_kwargs.get("verbose", 0))
     kwargs["callbacks"] = [*fit_kwargs.get("callbacks", []), keras.callbacks.TerminateOnNaN()]
-    history = tuner.hypermodel.fit(hp, model, *fit_args, **kwargs)
+    with _graph_release.released_graphs():
+        model = tuner._try_build(hp)
+        history = tuner.hypermodel.fit(hp, model, *fit_args, **kwargs)
     return _best_value(history, tuner.oracle.objective)
 
 

@@ -11,6 +11,7 @@ import numpy as np
 from keras_recipes.tuning import _atomic
 from keras_recipes.tuning import _chief
 from keras_recipes.tuning import _gpu
+from keras_recipes.tuning import _graph_release
 from keras_recipes.tuning import _reports
 from keras_recipes.tuning import _rerun
 from keras_recipes.tuning import _trial_rules
@@ -171,7 +172,8 @@ class CoarseToFineSearch(keras_tuner.Tuner):
         # seed and the trial's number: the same call gives the same search.
         keras.utils.set_random_seed((self._seed * 1000 + int(trial.trial_id)) % 2**31)
         start = time.perf_counter()
-        histories = super().run_trial(trial, *fit_args, **fit_kwargs)
+        with _graph_release.released_graphs():  # TF keeps them otherwise
+            histories = super().run_trial(trial, *fit_args, **fit_kwargs)
         seconds = time.perf_counter() - start
         if not all(isinstance(h, keras.callbacks.History) for h in histories):
             return histories
