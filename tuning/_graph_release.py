@@ -7,15 +7,18 @@ tensors (TF issue #97697). Keras uses one on every training step: the
 optimizer's gradient all-reduce goes through `ReplicaContext.all_reduce`,
 which is a custom gradient. So every trial's `fit` left its train function's
 graph behind, in every keras-tuner tuner: measured here, about 7,000 Python
-objects per trial (MLP on digits), and keras-tuner's `gc.collect()` before
-each trial grew slower with them (RandomSearch on digits: 18 s a search at
-the start of a bench process, 52 s after 80 searches).
+objects per trial (MLP on digits), and a full `gc.collect()` (keras-tuner
+runs one before each trial) grew slower with them. The likely cause of the
+bench's searches growing slower along one process (RandomSearch on digits:
+18 s a search at the start, 52 s after 80 searches), not measured apart.
 
 The registry is private to TF and has no public way out, hence the private
 import below; without it (another TF) nothing is done. Only entries created
 while the trial ran are dropped, after it ends: a custom gradient is looked
 up when its own graph is differentiated, during that graph's trace, which is
-over by then.
+over by then. (A graph traced in a trial and differentiated from outside
+after it, through a saved concrete function, would miss its gradient; a
+trial's training does not do that.)
 """
 
 import contextlib
@@ -44,8 +47,3 @@ def released_graphs():
         for key in [k for k in list(registry) if k.startswith(_PREFIX) and k not in before]:
             registry.pop(key, None)
 
-
-def custom_gradient_count():
-    """How many custom gradients TF's registry holds (0 when unknown)."""
-    registry = _registry()
-    return sum(k.startswith(_PREFIX) for k in registry) if registry is not None else 0
