@@ -3,11 +3,13 @@
 Same hypermodel (`mlp_hypermodel`: one hidden layer of 64, Adam, learning rate
 in [1e-6, 1e-1] and L2 in [1e-6, 1], both log-uniform), same data splits, the
 same number of trials and the same epoch budget: RandomSearch and
-BayesianOptimization run TRIALS trials of EPOCHS epochs; coarse-to-fine runs
-3 trials of 1 epoch (Halton points), then 7 of 5 epochs narrowed around the
-best 2, the first of them re-training the coarse winner: 38 epochs, within
-the peers' 40 (early stopping may use fewer); Hyperband gets `max_epochs` =
-the fine epochs and its used epochs are reported (see BUDGETS).
+BayesianOptimization run TRIALS trials of EPOCHS epochs (by default 20 x 4 =
+80 epochs); coarse-to-fine runs 6 trials of 1 epoch (Halton points), then 14
+of 5 epochs narrowed around the best 2, the first of them re-training the
+coarse winner: 76 epochs, within the peers' 80 (early stopping may use
+fewer); Hyperband gets `max_epochs` = the fine epochs and its used epochs
+are reported (see BUDGETS). `--budget 10 4 3 1 5` is the 10-trial budget
+(3 coarse trials, 7 fine: 38 epochs against 40).
 
 For each data set and method, over the seeds, it prints the median and range
 of the best validation accuracy, of the test accuracy of the chosen
@@ -16,6 +18,7 @@ reach RandomSearch's final median.
 
 Usage:
     python bench/tuning_efficiency.py            # digits + breast cancer, 5 seeds
+    python bench/tuning_efficiency.py --first-seed 5    # seeds 5-9
     python bench/tuning_efficiency.py --quick    # digits, 2 seeds, smaller budget
 """
 
@@ -39,7 +42,7 @@ from keras_recipes.tuning import coarse_to_fine_oracle as c2f  # noqa: E402
 
 #: (trials, epochs per peer trial, coarse trials, coarse epochs, fine epochs):
 #: peers use trials * epochs epochs; ours coarse * coarse_epochs + (trials - coarse) * fine_epochs.
-BUDGETS = {"full": (10, 4, 3, 1, 5), "quick": (9, 3, 3, 1, 4)}
+BUDGETS = {"full": (20, 4, 6, 1, 5), "quick": (9, 3, 3, 1, 4)}
 METHODS = ("coarse_to_fine", "random", "bayesian", "hyperband")
 
 
@@ -138,6 +141,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="digits only, 2 seeds, smaller budget")
     parser.add_argument("--seeds", type=int, default=None, help="seeds per method (default 5)")
+    parser.add_argument("--first-seed", type=int, default=0, help="first seed (default 0)")
     parser.add_argument("--datasets", nargs="+", default=None, choices=["digits", "breast_cancer"])
     parser.add_argument("--methods", nargs="+", default=None, choices=METHODS,
                         help="methods to run (default all; RandomSearch is needed for the reach columns)")
@@ -147,7 +151,7 @@ def main(argv=None):
     parser.add_argument("--out", default=None, help="folder for runs.csv (optional)")
     args = parser.parse_args(argv)
     budget = tuple(args.budget) if args.budget else BUDGETS["quick" if args.quick else "full"]
-    seeds = range(args.seeds or (2 if args.quick else 5))
+    seeds = range(args.first_seed, args.first_seed + (args.seeds or (2 if args.quick else 5)))
     names = args.datasets or (["digits"] if args.quick else ["digits", "breast_cancer"])
     print(f"budget: {budget[0]} trials; peers {budget[0]} x {budget[1]} epochs = "
           f"{budget[0] * budget[1]}; coarse-to-fine {budget[2]} x {budget[3]} + "
