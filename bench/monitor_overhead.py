@@ -27,7 +27,11 @@ Then, per model, the cost of the compiled step alone: each contender's
 `train_function` (kept from a short fit, so it holds the monitors' ops) is
 called 100 times per block, blocks interleaved, and the median microseconds
 per step are printed with their ratio to `none`. This leaves out tracing and
-Python's per-batch work, and is far less noisy than whole fits.
+Python's per-batch work, and is far less noisy than whole fits. Last, each
+fit's extra time is split into its per-step part (the compiled step's extra
+microseconds times the fit's steps) and the rest: what is paid once per fit
+(tracing the monitors' ops, making their variables) and the callbacks'
+Python work after each batch.
 
 Usage: python bench/monitor_overhead.py [--quick] [--repeats N] [--epochs N]
 """
@@ -219,10 +223,23 @@ def main(argv=None):
                 worst_default = max(worst_default, medians[contender][0] / medians["none"][0])
         print(f"{contender:<26}" + "".join(cells))
     print(f"\ncompiled step alone, median of {4 * repeats} blocks of 100 calls; ratio to 'none'")
+    steps = {}
     for task in (mlp_task(), cnn_task()):
         name, costs = step_costs(task, blocks=4 * repeats)
+        steps[name] = (epochs * -(-len(task[2]) // task[4]), costs)
         cells = "".join(f"  {c} {us:7.1f} us x{us / costs['none']:.3f}" for c, us in costs.items())
         print(f"{name:<12}{cells}")
+    print("\nsplit of each fit's overhead: per step (compiled step's extra us x steps) and "
+          "the rest (once per fit: tracing, variables; and the callbacks' per-batch Python)")
+    for name, medians in results:
+        count, costs = steps[name]
+        for contender, us in costs.items():
+            if contender == "none":
+                continue
+            extra = medians[contender][0] - medians["none"][0]
+            per_step = (us - costs["none"]) * count / 1e6
+            print(f"{name:<12}{contender:<27} fit +{extra * 1e3:6.0f} ms = {count} steps x "
+                  f"{(us - costs['none']):+6.1f} us ({per_step * 1e3:+5.0f} ms) + rest {1e3 * (extra - per_step):+5.0f} ms")
     print(f"overhead_default={worst_default:.3f}")
     return 0
 

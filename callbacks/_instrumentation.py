@@ -68,14 +68,22 @@ class Instrumentation:
         for kind in [k for k, o in self._owners.items() if o is owner]:
             del self._owners[kind], self._requests[kind]
         if self._owners:
-            self._install()
+            # Monitors detach at the end of `fit`, together: the others are
+            # about to detach too. Until they do, the model is as before;
+            # one that trains again subscribes again, which installs.
+            self._uninstall()
         else:
             self._teardown()
 
-    def _teardown(self):
+    def _uninstall(self):
         self._patches.undo()
         if self._saved_train_function is not None:
             self.model.train_function = self._saved_train_function
+            self._saved_train_function = None
+        self._recorder = None
+
+    def _teardown(self):
+        self._uninstall()
         if _CORES.get(id(self.model)) is self:
             del _CORES[id(self.model)]
 
@@ -123,7 +131,7 @@ class Instrumentation:
         if kind not in self._last_poll[1]:
             return None
         recorder = self._recorder
-        if recorder.layout is None or not recorder.variables:
+        if recorder is None or recorder.layout is None or not recorder.variables:
             return None
         _, due, read = self._last_poll
         for part in due - read:
@@ -138,7 +146,7 @@ class Instrumentation:
 
     @property
     def layout(self):
-        return self._recorder.layout
+        return None if self._recorder is None else self._recorder.layout
 
 
 def _holds_multiple(first, last, every):
