@@ -236,10 +236,10 @@ def main(argv=None):
         for contender, us in costs.items():
             if contender == "none":
                 continue
-            extra = medians[contender][0] - medians["none"][0]
-            per_step = (us - costs["none"]) * count / 1e6
+            extra, step_us = medians[contender][0] - medians["none"][0], us - costs["none"]
+            per_step = step_us * count / 1e6
             print(f"{name:<12}{contender:<27} fit +{extra * 1e3:6.0f} ms = {count} steps x "
-                  f"{(us - costs['none']):+6.1f} us ({per_step * 1e3:+5.0f} ms) + rest {1e3 * (extra - per_step):+5.0f} ms")
+                  f"{step_us:+6.1f} us ({per_step * 1e3:+5.0f} ms) + rest {1e3 * (extra - per_step):+5.0f} ms")
     print(f"overhead_default={worst_default:.3f}")
     return 0
 

@@ -14,7 +14,7 @@ the same `Instrumentation`, so the model is patched once for all of them:
 
 What runs in the step is `_recorder.StepRecorder`. The host reads the packed
 variables only after logging steps, and joins them (`_packing.Layout`). Every patch is undone, and the train
-function Keras made is put back, when the last monitor detaches.
+function Keras made is put back, when the first monitor detaches (at the end of `fit`).
 """
 
 from keras_recipes.callbacks import _layers
