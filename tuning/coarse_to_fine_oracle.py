@@ -1,5 +1,7 @@
 """`CoarseToFineOracle`: rounds of random search, each narrowed around the last one's best."""
 
+import math
+
 import keras_tuner
 from keras_tuner.engine.trial import TrialStatus
 
@@ -42,6 +44,10 @@ class CoarseToFineOracle(_oracle_state.SavedAtomically, keras_tuner.Oracle):
     counted as failures. With `early_stopping`, a trial whose best value so
     far is worse than the median of its round's peers at the same epoch is
     stopped (through `update_trial`, so distributed workers stop too).
+    Trials with the same score are ranked by their loss at the best epoch
+    (`val_loss` for a `val_` objective, else `loss`; see `tie_break_metric`):
+    an accuracy measured on a small validation set ties often, and the first
+    of the tied trials is often a short coarse one.
 
     Args:
         objective: A metric name or `keras_tuner.Objective`.
@@ -170,8 +176,37 @@ class CoarseToFineOracle(_oracle_state.SavedAtomically, keras_tuner.Oracle):
             t for t in trials
             if t.status == TrialStatus.COMPLETED and not self.is_infeasible(t)
         ]
-        best_first = self.objective.direction == "max"
-        return sorted(scored, key=lambda t: t.score, reverse=best_first)
+        return sorted(scored, key=self._rank_key)
+
+    def get_best_trials(self, num_trials=1):
+        """The best trials, as keras-tuner's, with ties on the score ranked
+        by `tie_break_metric` (lower first). Infeasible trials come after the
+        feasible ones (their score is a penalty), then trials not completed."""
+        completed = [t for t in self.trials.values() if t.status == TrialStatus.COMPLETED]
+        ranked = sorted(completed, key=self._rank_key)
+        if len(ranked) < num_trials:
+            ranked += [t for t in self.trials.values() if t.status != TrialStatus.COMPLETED]
+        return ranked[:num_trials]
+
+    @property
+    def tie_break_metric(self):
+        """The metric that ranks trials tied on the score: `val_loss` for a
+        `val_` objective, `loss` for another; `None` when that is the
+        objective itself."""
+        name = self.objective.name
+        metric = "val_loss" if name.startswith("val_") else "loss"
+        return None if metric == name else metric
+
+    def _rank_key(self, trial):
+        score = trial.score if trial.score is not None else math.nan
+        if self.objective.direction == "max":
+            score = -score
+        metric = self.tie_break_metric
+        tie = math.inf
+        if metric is not None and trial.metrics.exists(metric):
+            tie = trial.metrics.get_last_value(metric)
+        return (score if math.isfinite(score) else math.inf,
+                tie if math.isfinite(tie) else math.inf)
 
     # ---- sampling ---------------------------------------------------------
     def populate_space(self, trial_id):

@@ -30,8 +30,10 @@ def _peak_at_1e3(values):
     return 1.0 - abs(math.log10(values["learning_rate"]) + 3.0) / 10.0
 
 
-def _finish(oracle, trial, score, infeasible=False):
+def _finish(oracle, trial, score, infeasible=False, val_loss=None):
     metrics = {"val_accuracy": score, c2f.INFEASIBLE_METRIC: float(infeasible)}
+    if val_loss is not None:
+        metrics["val_loss"] = val_loss
     oracle.update_trial(trial.trial_id, metrics)
     trial.status = "COMPLETED"
     oracle.end_trial(trial)
@@ -123,6 +125,25 @@ def test_infeasible_trials_are_not_failures_nor_narrowed_around(tmp_path):
     assert sum(oracle.is_infeasible(t) for t in oracle.trials.values()) == 3
     assert oracle.get_best_trials(1)[0].trial_id == "3"
     assert oracle.trials["0"].score == -c2f.INFEASIBLE_PENALTY
+
+
+def test_ties_on_the_score_are_ranked_by_the_loss(tmp_path):
+    # Accuracy on a small validation set ties often; the tied trial with the
+    # lower validation loss is the better one, also for the next round.
+    oracle = _oracle(tmp_path, coarse_trials=4, fine_trials=2, top_k=1)
+    assert oracle.tie_break_metric == "val_loss"
+    losses = {"0": 0.9, "1": 0.2, "2": 0.5, "3": 0.1}
+    for index in range(4):
+        trial = oracle.create_trial("tuner0")
+        score = 0.5 if index == 3 else 0.9  # trial 3: lowest loss, worse score
+        _finish(oracle, trial, score, val_loss=losses[trial.trial_id])
+    assert [t.trial_id for t in oracle.ranked_trials(1)] == ["1", "2", "0", "3"]
+    assert [t.trial_id for t in oracle.get_best_trials(2)] == ["1", "2"]
+    promoted = oracle.create_trial("tuner0")  # round 2 re-trains round 1's best
+    chosen = oracle.trials["1"].hyperparameters.values
+    assert promoted.hyperparameters.values["learning_rate"] == chosen["learning_rate"]
+    assert CoarseToFineOracle("val_loss").tie_break_metric is None
+    assert CoarseToFineOracle("accuracy").tie_break_metric == "loss"
 
 
 def test_median_early_stopping_through_update_trial(tmp_path):
