@@ -167,13 +167,15 @@ def main(argv=None):
                 print(f"{name} seed {seed} {method:>14}: best val {run['best_val']:.4f}, "
                       f"test {run['test']:.4f}, {run['trials']} trials, {run['epochs']:.0f} epochs, "
                       f"{run['seconds']:.0f} s; best so far by trial: "
-                      + " ".join(f"{v:.3f}" for v in run["curve"]), flush=True)
+                      + " ".join(f"{v:.3f}" for v in run["curve"]) + "; epochs by trial: "
+                      + " ".join(f"{v:.0f}" for v in run["epoch_curve"]), flush=True)
                 runs.append(run)
         table, target = _table(runs)
         print(f"\n{name}: RandomSearch's final median best val acc = {target:.4f}")
         with pd.option_context("display.width", 200, "display.max_columns", 20):
             print(table.to_string(index=False), "\n", flush=True)
-        all_runs += [{"dataset": name, **{k: v for k, v in r.items() if "curve" not in k}} for r in runs]
+        all_runs += [{"dataset": name, **{k: " ".join(f"{x:.4f}" for x in v) if "curve" in k else v
+                                          for k, v in r.items()}} for r in runs]
     if args.out:
         os.makedirs(args.out, exist_ok=True)
         pd.DataFrame(all_runs).to_csv(os.path.join(args.out, "runs.csv"), index=False)
