@@ -167,7 +167,7 @@ def main(argv=None):
                 print(f"{name} seed {seed} {method:>14}: best val {run['best_val']:.4f}, "
                       f"test {run['test']:.4f}, {run['trials']} trials, {run['epochs']:.0f} epochs, "
                       f"{run['seconds']:.0f} s; best so far by trial: "
-                      + " ".join(f"{v:.3f}" for v in run["curve"]) + "; epochs by trial: "
+                      + " ".join(f"{v:.3f}" for v in run["curve"]) + "; epochs used so far by trial: "
                       + " ".join(f"{v:.0f}" for v in run["epoch_curve"]), flush=True)
                 runs.append(run)
         table, target = _table(runs)
