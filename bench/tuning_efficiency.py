@@ -20,6 +20,13 @@ Usage:
     python bench/tuning_efficiency.py            # digits + breast cancer, 5 seeds
     python bench/tuning_efficiency.py --first-seed 5    # seeds 5-9
     python bench/tuning_efficiency.py --quick    # digits, 2 seeds, smaller budget
+    python bench/tuning_efficiency.py --combine A/runs.csv B/runs.csv   # pool saved runs
+
+keras-tuner's peers slow down run after run in one process (their graphs
+pile up, see the README), so long studies run one method and seed set per
+process with `--out`, and `--combine` pools the saved runs.csv files: the
+same table over every seed, and, seed by seed, how often coarse-to-fine's
+best validation and test accuracy beat, tie or lose to each peer's.
 """
 
 import argparse
@@ -106,8 +113,13 @@ def _run(method, data, classes, seed, budget):
             "curve": np.maximum.accumulate(scores).tolist(), "epoch_curve": np.cumsum(epochs).tolist()}
 
 
+#: Scores saved in runs.csv are rounded to 4 decimals; accuracies on these
+#: splits differ by at least 1/450, so this tolerance never makes a false hit.
+_REACH_TOLERANCE = 1e-4
+
+
 def _to_reach(run, target):
-    hits = [i for i, best in enumerate(run["curve"]) if best >= target]
+    hits = [i for i, best in enumerate(run["curve"]) if best >= target - _REACH_TOLERANCE]
     if not hits:
         return math.inf, math.inf
     return hits[0] + 1, run["epoch_curve"][hits[0]]
@@ -137,6 +149,48 @@ def _table(runs):
     return pd.DataFrame(rows), target
 
 
+def _read_runs(paths):
+    frame = pd.concat([pd.read_csv(path) for path in paths], ignore_index=True)
+    for column in ("curve", "epoch_curve"):
+        frame[column] = [[float(v) for v in str(text).split()] for text in frame[column]]
+    duplicated = frame.duplicated(["dataset", "method", "seed"])
+    if duplicated.any():
+        first = frame[duplicated].iloc[0]
+        raise ValueError(
+            "Each (dataset, method, seed) run may appear once in the combined files. "
+            f"Received: a second run of {first['method']} on {first['dataset']}, seed {first['seed']}")
+    return frame
+
+
+def _head_to_head(frame):
+    """Per peer: seeds where coarse-to-fine's best val and test accuracy are
+    above, equal to, or below the peer's, as "wins-ties-losses"."""
+    ours = frame[frame["method"] == "coarse_to_fine"].set_index("seed")
+    rows = []
+    for method, group in frame[frame["method"] != "coarse_to_fine"].groupby("method", sort=False):
+        peer = group.set_index("seed")
+        seeds = ours.index.intersection(peer.index)
+        row = {"coarse-to-fine against": method, "seeds": len(seeds)}
+        for column, label in (("best_val", "best val"), ("test", "test")):
+            # Rounded as printed: equal accuracies on the same split are ties.
+            delta = (ours.loc[seeds, column] - peer.loc[seeds, column]).round(6)
+            row[f"{label} W-T-L"] = f"{(delta > 0).sum()}-{(delta == 0).sum()}-{(delta < 0).sum()}"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def combine(paths):
+    frame = _read_runs(paths)
+    for name, runs in frame.groupby("dataset", sort=False):
+        seeds = sorted(int(seed) for seed in runs["seed"].unique())
+        table, target = _table(runs.to_dict("records"))
+        print(f"\n{name}, seeds {seeds}: RandomSearch's final median best val acc = {target:.4f}")
+        with pd.option_context("display.width", 200, "display.max_columns", 20):
+            print(table.to_string(index=False))
+            if (runs["method"] == "coarse_to_fine").any():
+                print(_head_to_head(runs).to_string(index=False), "\n", flush=True)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="digits only, 2 seeds, smaller budget")
@@ -149,7 +203,18 @@ def main(argv=None):
                         metavar=("TRIALS", "EPOCHS", "COARSE", "COARSE_EPOCHS", "FINE_EPOCHS"),
                         help="override the budget (see BUDGETS)")
     parser.add_argument("--out", default=None, help="folder for runs.csv (optional)")
+    parser.add_argument("--combine", nargs="+", default=None, metavar="RUNS_CSV",
+                        help="pool runs.csv files saved with --out and print their tables; runs nothing")
     args = parser.parse_args(argv)
+    if args.combine:
+        missing = [path for path in args.combine if not os.path.isfile(path)]
+        if missing:
+            parser.error(f"--combine takes runs.csv files saved with --out. Received: {missing[0]} (no such file)")
+        try:
+            combine(args.combine)
+        except ValueError as error:
+            parser.error(str(error))
+        return
     budget = tuple(args.budget) if args.budget else BUDGETS["quick" if args.quick else "full"]
     seeds = range(args.first_seed, args.first_seed + (args.seeds or (2 if args.quick else 5)))
     names = args.datasets or (["digits"] if args.quick else ["digits", "breast_cancer"])
