@@ -149,8 +149,24 @@ def _table(runs):
     return pd.DataFrame(rows), target
 
 
+_RUN_COLUMNS = ("dataset", "method", "seed", "best_val", "test", "trials", "epochs", "seconds",
+                "curve", "epoch_curve")
+
+
 def _read_runs(paths):
-    frame = pd.concat([pd.read_csv(path) for path in paths], ignore_index=True)
+    frames = []
+    for path in paths:
+        try:
+            frame = pd.read_csv(path)
+        except (pd.errors.ParserError, UnicodeDecodeError) as error:
+            raise ValueError(f"{path} is not a runs.csv saved with --out. Received: {error}") from None
+        missing = [c for c in _RUN_COLUMNS if c not in frame.columns]
+        if missing:
+            raise ValueError(
+                f"{path} is not a runs.csv saved with --out: expected the columns "
+                f"{', '.join(_RUN_COLUMNS)}. Received: a file without {', '.join(missing)}")
+        frames.append(frame)
+    frame = pd.concat(frames, ignore_index=True)
     for column in ("curve", "epoch_curve"):
         frame[column] = [[float(v) for v in str(text).split()] for text in frame[column]]
     duplicated = frame.duplicated(["dataset", "method", "seed"])
