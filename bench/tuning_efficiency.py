@@ -24,9 +24,10 @@ Usage:
 
 keras-tuner's peers slow down run after run in one process (their graphs
 pile up, see the README), so long studies run one method and seed set per
-process with `--out`, and `--combine` pools the saved runs.csv files: the
-same table over every seed, and, seed by seed, how often coarse-to-fine's
-best validation and test accuracy beat, tie or lose to each peer's.
+process with `--out`, and `--combine` pools the saved runs.csv files into
+the same table over every seed. Each table is followed by how often, seed
+by seed, coarse-to-fine's best validation and test accuracy beat, tie or
+lose to each peer's.
 """
 
 import argparse
@@ -195,16 +196,24 @@ def _head_to_head(frame):
     return pd.DataFrame(rows)
 
 
+def _report(name, runs):
+    """Prints one data set's table and, with coarse-to-fine among the
+    methods, its seed-by-seed record against each peer."""
+    frame = pd.DataFrame(runs)
+    seeds = sorted(int(seed) for seed in frame["seed"].unique())
+    table, target = _table(runs)
+    print(f"\n{name}, seeds {seeds}: RandomSearch's final median best val acc = {target:.4f}")
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(table.to_string(index=False))
+        if (frame["method"] == "coarse_to_fine").any():
+            print(_head_to_head(frame).to_string(index=False))
+    print(flush=True)
+
+
 def combine(paths):
     frame = _read_runs(paths)
     for name, runs in frame.groupby("dataset", sort=False):
-        seeds = sorted(int(seed) for seed in runs["seed"].unique())
-        table, target = _table(runs.to_dict("records"))
-        print(f"\n{name}, seeds {seeds}: RandomSearch's final median best val acc = {target:.4f}")
-        with pd.option_context("display.width", 200, "display.max_columns", 20):
-            print(table.to_string(index=False))
-            if (runs["method"] == "coarse_to_fine").any():
-                print(_head_to_head(runs).to_string(index=False), "\n", flush=True)
+        _report(name, runs.to_dict("records"))
 
 
 def main(argv=None):
@@ -251,10 +260,7 @@ def main(argv=None):
                       + " ".join(f"{v:.3f}" for v in run["curve"]) + "; epochs used so far by trial: "
                       + " ".join(f"{v:.0f}" for v in run["epoch_curve"]), flush=True)
                 runs.append(run)
-        table, target = _table(runs)
-        print(f"\n{name}: RandomSearch's final median best val acc = {target:.4f}")
-        with pd.option_context("display.width", 200, "display.max_columns", 20):
-            print(table.to_string(index=False), "\n", flush=True)
+        _report(name, runs)
         all_runs += [{"dataset": name, **{k: " ".join(f"{x:.4f}" for x in v) if "curve" in k else v
                                           for k, v in r.items()}} for r in runs]
     if args.out:
