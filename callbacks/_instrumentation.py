@@ -10,7 +10,9 @@ the same `Instrumentation`, so the model is patched once for all of them:
   trace time, only while capture is on, and only for tensors of the step's own
   graph (so predict/evaluate graphs and RNN loop bodies gain nothing);
 - the outer `model.optimizer.apply` is wrapped to reduce each kernel's
-  gradient to a sum of squares (divided by the loss scale squared).
+  gradient to a sum of squares (divided by the loss scale squared);
+- with one step per batch, the host copies the weights before a gradient
+  record and makes the rest of the record after it (`StepRecorder.host_*`).
 
 What runs in the step is `_recorder.StepRecorder`. The host reads the packed
 variables only after logging steps, and joins them (`_packing.Layout`). Every patch is undone, and the train
@@ -128,16 +130,33 @@ class Instrumentation:
                 if every_batch or _holds_multiple(first, self._host_step - 1, request.every)
             }
             self._last_poll = (batch_count, due, set())
+            self._host_work(first, due)
         if kind not in self._last_poll[1]:
             return None
         recorder = self._recorder
-        if recorder is None or recorder.layout is None or not recorder.variables:
+        if recorder is None or recorder.layout is None:
             return None
         _, due, read = self._last_poll
+        if due - read - set(recorder.variables):
+            return None  # a part with nothing recorded yet
         for part in due - read:
             self._parts[part] = recorder.variables[part].numpy()
             read.add(part)
         return recorder.layout.join(self._parts)
+
+    def _host_work(self, step, due):
+        """The gradient record's host part, after the batch of `step` (one
+        step per batch here): the record if due, then the weight copy if the
+        next step is a record (in this order: with a record every other
+        step, the record reads the copy made before this step)."""
+        recorder = self._recorder
+        if recorder is None or not recorder.host_gradients or recorder.layout is None:
+            return
+        if "gradients" in due:
+            self._parts["gradients"] = recorder.host_gradient_part(step)
+            self._last_poll[2].add("gradients")
+        if (step + 1) % self._requests["gradients"].every == 0:
+            recorder.host_copy_weights()
 
     @property
     def host_step(self):

@@ -18,6 +18,18 @@ the ring); record the activation statistics and histograms; or several of
 these. No branch holds a nested cond. Each record kind goes into its own
 variable, which the host reads after logging steps and unpacks
 (`_packing.Layout`; square roots, peaks and counts are taken there).
+
+When each step is its own batch (`steps_per_execution == 1`, Keras's
+default) and gradients are recorded less often than every step, the host
+does the gradient record's other work between batches, where it adds no
+op to trace (`host_gradients`): after the batch before a record it copies
+the weights, after the record's batch it reads the ring and takes the
+weights' and the update's sums with a few eager ops. The `Case` then only
+has the activation branches (none at all for `GradientMonitor` alone),
+which halves what the monitors add to the first step of a fit (each
+branch function costs about 20 ms to trace, optimize and instantiate on
+CPU, besides its ops). With several steps per batch the host cannot
+act between steps, so the record stays in the graph.
 """
 
 import functools
@@ -61,6 +73,9 @@ class StepRecorder:
         # built (subclassed models may build only in the step), the packed
         # vector with a free length unless XLA compiles the step.
         self._gradient_layers = None if gradients else []
+        self.host_gradients = (
+            gradients is not None and gradients.every > 1 and model.steps_per_execution == 1
+        )
         self._shadows_filled = True
         if gradients and model.built and model.trainable_weights:
             self._resolve_gradient_layers()
@@ -71,9 +86,8 @@ class StepRecorder:
         self._free_length = not model.jit_compile
         if self._free_length:
             empty = np.zeros(0, "float32")
-            for part in ("gradients", "activations"):
-                if part in requests:
-                    self.variables[part] = _variables.make_variable(model, empty, shape=[None])
+            for part in self._graph_parts():
+                self.variables[part] = _variables.make_variable(model, empty, shape=[None])
         self._counter = _variables.make_variable(model, np.int64(0))
 
     def capturing_call(self, index):
@@ -146,6 +160,10 @@ class StepRecorder:
         every_a = activations.every if activations is not None else None
         if self.layout.has_gradients:
             self._write_ring(local, every_g)
+        if self.host_gradients:
+            every_g = None  # the host copies the weights and makes the record
+        if every_g is None and every_a is None:
+            return
         # Everything but the ring happens in this one `Case` op, one branch
         # per set of actions a step can take: nothing, the weight copy the
         # step before a gradient record, the records.
@@ -244,9 +262,13 @@ class StepRecorder:
         _gradients.copy_weights(weights, self._shadows)
         return tf.no_op()
 
+    def _graph_parts(self):
+        """The record kinds the step writes into a variable."""
+        parts = [part for part in ("gradients", "activations") if part in self._requests]
+        return [part for part in parts if not (part == "gradients" and self.host_gradients)]
+
     def _part_variables(self):
-        missing = [part for part in ("gradients", "activations")
-                   if part in self._requests and part not in self.variables]
+        missing = [part for part in self._graph_parts() if part not in self.variables]
         if not missing:
             return
         initial = self.layout.initial_parts()
@@ -256,6 +278,35 @@ class StepRecorder:
                 self.variables[part] = _variables.make_variable(self.model, initial[part])
 
         _variables.create_once(create)
+
+    # ----- On the host, between batches (`host_gradients`) -----
+
+    def host_copy_weights(self):
+        """Copies the weights into the shadows: the next step's update is
+        the weights after it minus these."""
+        if self._gradient_layers:
+            _gradients.copy_weights(self._host_weights(), self._shadows)
+
+    def host_gradient_part(self, step):
+        """The gradient part of the packed statistics (`Layout`) for `step`,
+        the step just run: its half sums, the weights' (before it) and the
+        update's, then the ring."""
+        count, every = len(self._gradient_layers), self._requests["gradients"].every
+        ring = np.asarray(self._ring.value(), "float64").reshape(every, count)
+        weights = self._host_weights()
+        halves = []
+        for weight in weights:
+            before = self._shadows[id(weight)].value()
+            now = weight.value if weight.dtype == "float32" else tf.cast(weight.value, "float32")
+            halves += [tf.nn.l2_loss(before), tf.nn.l2_loss(now - before)]
+        sums = np.zeros((2, count))
+        if weights:
+            pairs = np.asarray(tf.stack(halves), "float64").reshape(-1, 2)
+            np.add.at(sums.T, [self._slots[id(w)] for w in weights], pairs)
+        return np.concatenate([[step], ring[step % every], sums[0], sums[1], ring.reshape(-1)])
+
+    def _host_weights(self):
+        return [w for _, group in self._gradient_layers for w in group]
 
     def _resolve_gradient_layers(self):
         if self._gradient_layers is not None:

@@ -46,6 +46,14 @@ def main():
         loss = keras.losses.SparseCategoricalCrossentropy()(y, reference(x, training=True))
     grads = tape.gradient(loss, [reference.layers[0].kernel, reference.layers[1].kernel])
     first = monitor.to_dataframe().query("step == 0").set_index("layer")["grad_norm"]
+    # Records every other step: the host copies the weights and makes them.
+    with strategy.scope():
+        sparse = build()
+        sparse.compile(keras.optimizers.SGD(0.1), "sparse_categorical_crossentropy")
+    sparse.set_weights(initial)
+    every_other = GradientMonitor(every_n_batches=2)
+    sparse.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0, callbacks=[every_other])
+    table = every_other.to_dataframe()
     print(json.dumps({
         "replicas": strategy.num_replicas_in_sync,
         "history": sorted(history.history),
@@ -54,6 +62,11 @@ def main():
         "monitor": [float(first["hidden"]), float(first["out"])],
         "manual": [float(tf.norm(g)) for g in grads],
         "patched": "train_step" in vars(model) or "call" in vars(model.layers[0]),
+        "host_steps": sorted(set(int(s) for s in table["step"])),
+        "host_update": (table["update_ratio"] * table["weight_norm"]).tolist(),
+        "host_sgd_update": (0.1 * table["grad_norm"]).tolist(),
+        "host_first_weight_norms": table.query("step == 0")["weight_norm"].tolist(),
+        "initial_weight_norms": [float(np.linalg.norm(w)) for w in initial[::2]],
     }))
 
 

@@ -61,15 +61,25 @@ def test_running_max_covers_the_steps_between_records(models):
         np.testing.assert_allclose(records.loc[step], window.max(), rtol=1e-6)
 
 
-def test_update_ratio_of_plain_sgd(models):
+@pytest.mark.parametrize("every, steps_per_execution, steps", [
+    (1, 1, list(range(8))),  # every step: the record is made in the step
+    (3, 1, [0, 3, 6]),  # the host copies the weights and makes the record
+    (3, 2, [0, 3, 6]),  # several steps per batch: in the step again
+])
+def test_update_ratio_of_plain_sgd(models, every, steps_per_execution, steps):
     model, _ = models.build("sequential")
     x, y = models.data("dense")
-    model.compile(keras.optimizers.SGD(0.1), "sparse_categorical_crossentropy")
-    monitor = GradientMonitor(every_n_batches=1)
-    model.fit(x, y, batch_size=16, epochs=1, verbose=0, callbacks=[monitor])
+    initial = [np.asarray(w) for _, group in _layers.gradient_layers(model) for w in group]
+    model.compile(keras.optimizers.SGD(0.1), "sparse_categorical_crossentropy",
+                  steps_per_execution=steps_per_execution)
+    monitor = GradientMonitor(every_n_batches=every)
+    model.fit(x, y, batch_size=16, epochs=2, verbose=0, callbacks=[monitor])
     table = monitor.to_dataframe()
+    assert sorted(set(table["step"])) == steps
     # SGD without momentum moves each kernel by exactly 0.1 * its gradient.
     np.testing.assert_allclose(table["update_ratio"], 0.1 * table["grad_norm"] / table["weight_norm"], rtol=1e-4)
+    first = table.query("step == 0")["weight_norm"].to_numpy()
+    np.testing.assert_allclose(first, [np.linalg.norm(w) for w in initial], rtol=1e-5)
 
 
 def test_non_finite_stops_training_and_is_diagnosed(models):

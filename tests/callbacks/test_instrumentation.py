@@ -161,3 +161,6 @@ def test_mirrored_strategy_two_cpus():
     assert report["activation_steps"] == [0, 1]
     assert report["monitor"] == pytest.approx(report["manual"], rel=1e-5)
     assert report["patched"] is False
+    assert report["host_steps"] == [0, 2]
+    assert report["host_update"] == pytest.approx(report["host_sgd_update"], rel=1e-4)
+    assert report["host_first_weight_norms"] == pytest.approx(report["initial_weight_norms"], rel=1e-5)
