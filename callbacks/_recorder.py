@@ -28,8 +28,9 @@ weights' and the update's sums with a few eager ops. The `Case` then only
 has the activation branches (none at all for `GradientMonitor` alone),
 which halves what the monitors add to the first step of a fit (each
 branch function costs about 20 ms to trace, optimize and instantiate on
-CPU, besides its ops). With several steps per batch the host cannot
-act between steps, so the record stays in the graph.
+CPU, besides its ops). With several steps per batch the host cannot act
+between steps, and under a distribution strategy the weights live on
+several devices, so there the record stays in the graph.
 """
 
 import functools
@@ -73,8 +74,11 @@ class StepRecorder:
         # built (subclassed models may build only in the step), the packed
         # vector with a free length unless XLA compiles the step.
         self._gradient_layers = None if gradients else []
+        with model.distribute_strategy.scope():
+            distributed = tf.distribute.has_strategy()
         self.host_gradients = (
-            gradients is not None and gradients.every > 1 and model.steps_per_execution == 1
+            gradients is not None and gradients.every > 1
+            and model.steps_per_execution == 1 and not distributed
         )
         self._shadows_filled = True
         if gradients and model.built and model.trainable_weights:
@@ -284,29 +288,31 @@ class StepRecorder:
     def host_copy_weights(self):
         """Copies the weights into the shadows: the next step's update is
         the weights after it minus these."""
-        if self._gradient_layers:
-            _gradients.copy_weights(self._host_weights(), self._shadows)
+        for weight in self._host_weights():
+            shadow = self._shadows[id(weight)]
+            tf.raw_ops.AssignVariableOp(resource=shadow.handle, value=_read_float32(weight.value))
 
     def host_gradient_part(self, step):
         """The gradient part of the packed statistics (`Layout`) for `step`,
         the step just run: its half sums, the weights' (before it) and the
         update's, then the ring."""
         count, every = len(self._gradient_layers), self._requests["gradients"].every
-        ring = np.asarray(self._ring.value(), "float64").reshape(every, count)
+        ring = _read_float32(self._ring).numpy().astype("float64").reshape(every, count)
         weights = self._host_weights()
         halves = []
         for weight in weights:
-            before = self._shadows[id(weight)].value()
-            now = weight.value if weight.dtype == "float32" else tf.cast(weight.value, "float32")
-            halves += [tf.nn.l2_loss(before), tf.nn.l2_loss(now - before)]
-        sums = np.zeros((2, count))
+            before = _read_float32(self._shadows[id(weight)])
+            update = tf.raw_ops.Sub(x=_read_float32(weight.value), y=before)
+            halves += [tf.raw_ops.L2Loss(t=before), tf.raw_ops.L2Loss(t=update)]
+        sums = [np.zeros(count)] * 2
         if weights:
-            pairs = np.asarray(tf.stack(halves), "float64").reshape(-1, 2)
-            np.add.at(sums.T, [self._slots[id(w)] for w in weights], pairs)
+            pairs = tf.raw_ops.Pack(values=halves).numpy().astype("float64").reshape(-1, 2)
+            slots = [self._slots[id(w)] for w in weights]
+            sums = [np.bincount(slots, pairs[:, i], minlength=count) for i in (0, 1)]
         return np.concatenate([[step], ring[step % every], sums[0], sums[1], ring.reshape(-1)])
 
     def _host_weights(self):
-        return [w for _, group in self._gradient_layers for w in group]
+        return [w for _, group in (self._gradient_layers or []) for w in group]
 
     def _resolve_gradient_layers(self):
         if self._gradient_layers is not None:
@@ -325,6 +331,17 @@ class StepRecorder:
             self._gradient_layers = layers
 
         _variables.create_once(create)
+
+
+def _read_float32(variable):
+    """The value of a `tf.Variable` (not distributed), as float32, read
+    eagerly through `tf.raw_ops`: between batches, where the `tf.*` wrappers
+    cost several times more per op than the op itself (15-60 us against
+    8-16 us here)."""
+    value = tf.raw_ops.ReadVariableOp(resource=variable.handle, dtype=variable.dtype)
+    if variable.dtype != tf.float32:
+        value = tf.raw_ops.Cast(x=value, DstT=tf.float32)
+    return value
 
 
 def _deferred(tensor):
