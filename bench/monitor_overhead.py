@@ -35,6 +35,12 @@ microseconds times the fit's steps) and the rest: what is paid once per fit
 (tracing the monitors' ops, making their variables) and the callbacks'
 Python work after each batch.
 
+Then, per model, one-step fits (two epochs of one batch, median of the
+repeats): their extra time over `none` is what the monitors cost once per
+fit. And the host's share of a gradient record (with one step per batch,
+the host copies the weights the batch before a record and makes the record
+after it): microseconds per record and per copy.
+
 Usage: python bench/monitor_overhead.py [--quick] [--repeats N] [--epochs N]
 """
 
@@ -201,6 +207,54 @@ def step_costs(task, blocks, calls=100):
     return name, medians, fastest
 
 
+def first_step_costs(task, repeats):
+    """Median whole-`fit` seconds of a one-step fit per contender: what is
+    paid once per fit (tracing the step, graph optimization, the first run,
+    the callbacks' set-up), besides the step itself."""
+    name, build, x, y, batch_size = task
+    weights = build().get_weights()
+    makers = {c: m for c, m in contenders(x, y, batch_size, None).items()
+              if c in ("none", "defaults", "gradient_norms_every_step")}
+    times = {contender: [] for contender in makers}
+    for round_ in range(repeats + 1):
+        for contender, make in makers.items():
+            seconds, _ = time_fit(build, weights, x[:batch_size], y[:batch_size], batch_size, 2, make())
+            if round_:  # the first round warms TF up
+                times[contender].append(seconds)
+    return name, {contender: statistics.median(values) for contender, values in times.items()}
+
+
+class _HostRecordTimer(keras.callbacks.Callback):
+    """Times the host's share of a gradient record (made between batches
+    when each batch is one step): the record itself and the weight copy
+    before it. Uses the monitors' internals; a measurement, not an API."""
+
+    def on_train_end(self, logs=None):
+        from keras_recipes.callbacks import _instrumentation
+
+        recorder = _instrumentation._CORES[id(self.model)]._recorder
+        self.times = {}
+        for label, work in (("record", lambda: recorder.host_gradient_part(0)),
+                            ("copy", recorder.host_copy_weights)):
+            samples = []
+            for _ in range(200):
+                start = time.perf_counter()
+                work()
+                samples.append(time.perf_counter() - start)
+            self.times[label] = statistics.median(samples[20:]) * 1e6
+
+
+def host_record_costs(task):
+    name, build, x, y, batch_size = task
+    model = build()
+    model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
+    timer = _HostRecordTimer()
+    # The timer ends before the monitor detaches (callbacks end in order).
+    model.fit(x[: 4 * batch_size], y[: 4 * batch_size], batch_size=batch_size, epochs=1,
+              verbose=0, callbacks=[timer, GradientMonitor()])
+    return name, len(model.trainable_weights) // 2, timer.times
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short run (fewer epochs)")
@@ -236,6 +290,17 @@ def main(argv=None):
         # The fastest block is the least disturbed by other work on the machine.
         cells = "".join(f"  {c} {us:7.1f} us x{us / fastest['none']:.3f}" for c, us in fastest.items())
         print(f"{'  fastest':<12}{cells}")
+    print(f"\none-step fits (2 epochs of one batch: the cost paid once per fit), median of {repeats}")
+    for task in (mlp_task(), cnn_task()):
+        name, seconds = first_step_costs(task, repeats)
+        cells = "".join(f"  {c} {1e3 * t:6.1f} ms (+{1e3 * (t - seconds['none']):5.1f})"
+                        for c, t in seconds.items())
+        print(f"{name:<12}{cells}")
+    print("\nhost work per gradient record (GradientMonitor, one step per batch), median of 180")
+    for task in (mlp_task(), cnn_task()):
+        name, kernels, times = host_record_costs(task)
+        print(f"{name:<12}  {kernels} kernels: record {times['record']:6.1f} us, "
+              f"weight copy the batch before {times['copy']:6.1f} us")
     print("\nsplit of each fit's overhead: per step (compiled step's extra us x steps) and "
           "the rest (once per fit: tracing, variables; and the callbacks' per-batch Python)")
     for name, medians in results:

@@ -11,7 +11,7 @@ the same `Instrumentation`, so the model is patched once for all of them:
   graph (so predict/evaluate graphs and RNN loop bodies gain nothing);
 - the outer `model.optimizer.apply` is wrapped to reduce each kernel's
   gradient to a sum of squares (divided by the loss scale squared);
-- with one step per batch, the host copies the weights before a gradient
+- with one step per batch, the host reads the weights before a gradient
   record and makes the rest of the record after it (`StepRecorder.host_*`).
 
 What runs in the step is `_recorder.StepRecorder`. The host reads the packed
@@ -146,9 +146,9 @@ class Instrumentation:
 
     def _host_work(self, step, due):
         """The gradient record's host part, after the batch of `step` (one
-        step per batch here): the record if due, then the weight copy if the
-        next step is a record (in this order: with a record every other
-        step, the record reads the copy made before this step)."""
+        step per batch here): the record if due, then the weights' read if
+        the next step is a record (in this order: with a record every other
+        step, the record uses the weights read before this step)."""
         recorder = self._recorder
         if recorder is None or not recorder.host_gradients or recorder.layout is None:
             return

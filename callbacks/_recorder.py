@@ -22,15 +22,17 @@ variable, which the host reads after logging steps and unpacks
 When each step is its own batch (`steps_per_execution == 1`, Keras's
 default) and gradients are recorded less often than every step, the host
 does the gradient record's other work between batches, where it adds no
-op to trace (`host_gradients`): after the batch before a record it copies
-the weights, after the record's batch it reads the ring and takes the
-weights' and the update's sums with a few eager ops. The `Case` then only
+op to trace (`host_gradients`): after the batch before a record it reads
+the weights (and keeps the values: no shadow variables), after the
+record's batch it reads the ring and takes the weights' and the update's
+sums with a few eager ops. The `Case` then only
 has the activation branches (none at all for `GradientMonitor` alone),
 which halves what the monitors add to the first step of a fit (each
 branch function costs about 20 ms to trace, optimize and instantiate on
 CPU, besides its ops). With several steps per batch the host cannot act
-between steps, and under a distribution strategy the weights live on
-several devices, so there the record stays in the graph.
+between steps, under a distribution strategy the weights live on several
+devices, and a model first built inside the step has no weights to read
+before it: there the record stays in the graph.
 """
 
 import functools
@@ -76,15 +78,16 @@ class StepRecorder:
         self._gradient_layers = None if gradients else []
         with model.distribute_strategy.scope():
             distributed = tf.distribute.has_strategy()
+        built = bool(gradients) and model.built and bool(model.trainable_weights)
         self.host_gradients = (
-            gradients is not None and gradients.every > 1
-            and model.steps_per_execution == 1 and not distributed
+            built and gradients.every > 1 and model.steps_per_execution == 1 and not distributed
         )
-        self._shadows_filled = True
-        if gradients and model.built and model.trainable_weights:
+        self._shadows_filled = built or not gradients
+        self._before = None
+        if built:
             self._resolve_gradient_layers()
-        elif gradients:
-            self._shadows_filled = False
+            if self.host_gradients:
+                self.host_copy_weights()  # the weights before step 0
         # The host reads one packed vector per record kind (`Layout` parts).
         self.variables = {}
         self._free_length = not model.jit_compile
@@ -286,11 +289,11 @@ class StepRecorder:
     # ----- On the host, between batches (`host_gradients`) -----
 
     def host_copy_weights(self):
-        """Copies the weights into the shadows: the next step's update is
-        the weights after it minus these."""
-        for weight in self._host_weights():
-            shadow = self._shadows[id(weight)]
-            tf.raw_ops.AssignVariableOp(resource=shadow.handle, value=_read_float32(weight.value))
+        """Keeps the weights' current values: the next step's update is the
+        weights after it minus these. Reading a variable does not copy it;
+        its next update copies it instead (TF's copy-on-write), so no
+        shadow variables are needed."""
+        self._before = [_read_float32(weight.value) for weight in self._host_weights()]
 
     def host_gradient_part(self, step):
         """The gradient part of the packed statistics (`Layout`) for `step`,
@@ -298,14 +301,14 @@ class StepRecorder:
         update's, then the ring."""
         count, every = len(self._gradient_layers), self._requests["gradients"].every
         ring = _read_float32(self._ring).numpy().astype("float64").reshape(every, count)
-        weights = self._host_weights()
-        halves = []
-        for weight in weights:
-            before = _read_float32(self._shadows[id(weight)])
-            update = tf.raw_ops.Sub(x=_read_float32(weight.value), y=before)
-            halves += [tf.raw_ops.L2Loss(t=before), tf.raw_ops.L2Loss(t=update)]
-        sums = [np.zeros(count)] * 2
-        if weights:
+        weights, before = self._host_weights(), self._before
+        self._before = None  # frees the kept values
+        sums = [np.full(count, np.nan)] * 2
+        if weights and before is not None:
+            halves = []
+            for weight, old in zip(weights, before):
+                update = tf.raw_ops.Sub(x=_read_float32(weight.value), y=old)
+                halves += [tf.raw_ops.L2Loss(t=old), tf.raw_ops.L2Loss(t=update)]
             pairs = tf.raw_ops.Pack(values=halves).numpy().astype("float64").reshape(-1, 2)
             slots = [self._slots[id(w)] for w in weights]
             sums = [np.bincount(slots, pairs[:, i], minlength=count) for i in (0, 1)]
@@ -325,7 +328,9 @@ class StepRecorder:
                 id(w): slot for slot, (_, group) in enumerate(layers) for w in group
             }
             make = functools.partial(_variables.make_variable, self.model)
-            self._shadows = {id(w): make(_variables.initial_shadow(w)) for w in weights}
+            self._shadows = {} if self.host_gradients else {
+                id(w): make(_variables.initial_shadow(w)) for w in weights
+            }
             every = self._requests["gradients"].every
             self._ring = make(np.zeros((every, len(layers)), "float32"))
             self._gradient_layers = layers
