@@ -38,8 +38,8 @@ Python work after each batch.
 Then, per model, one-step fits (two epochs of one batch, median of the
 repeats): their extra time over `none` is what the monitors cost once per
 fit. And the host's share of a gradient record (with one step per batch,
-the host copies the weights the batch before a record and makes the record
-after it): microseconds per record and per copy.
+the host reads the weights the batch before a record and makes the record
+after it): microseconds for each.
 
 Usage: python bench/monitor_overhead.py [--quick] [--repeats N] [--epochs N]
 """
@@ -226,22 +226,21 @@ def first_step_costs(task, repeats):
 
 class _HostRecordTimer(keras.callbacks.Callback):
     """Times the host's share of a gradient record (made between batches
-    when each batch is one step): the record itself and the weight copy
-    before it. Uses the monitors' internals; a measurement, not an API."""
+    when each batch is one step): the record itself and reading the
+    weights the batch before it. Uses the monitors' internals; a measurement, not an API."""
 
     def on_train_end(self, logs=None):
         from keras_recipes.callbacks import _instrumentation
 
         recorder = _instrumentation._CORES[id(self.model)]._recorder
-        self.times = {}
-        for label, work in (("record", lambda: recorder.host_gradient_part(0)),
-                            ("copy", recorder.host_copy_weights)):
-            samples = []
-            for _ in range(200):
+        samples = {"copy": [], "record": []}
+        for _ in range(200):  # a record uses (and drops) the weights read before it
+            for label, work in (("copy", recorder.host_copy_weights),
+                                ("record", lambda: recorder.host_gradient_part(0))):
                 start = time.perf_counter()
                 work()
-                samples.append(time.perf_counter() - start)
-            self.times[label] = statistics.median(samples[20:]) * 1e6
+                samples[label].append(time.perf_counter() - start)
+        self.times = {label: statistics.median(values[20:]) * 1e6 for label, values in samples.items()}
 
 
 def host_record_costs(task):
@@ -300,7 +299,7 @@ def main(argv=None):
     for task in (mlp_task(), cnn_task()):
         name, kernels, times = host_record_costs(task)
         print(f"{name:<12}  {kernels} kernels: record {times['record']:6.1f} us, "
-              f"weight copy the batch before {times['copy']:6.1f} us")
+              f"reading the weights the batch before {times['copy']:6.1f} us")
     print("\nsplit of each fit's overhead: per step (compiled step's extra us x steps) and "
           "the rest (once per fit: tracing, variables; and the callbacks' per-batch Python)")
     for name, medians in results:
