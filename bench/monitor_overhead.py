@@ -41,7 +41,12 @@ fit. And the host's share of a gradient record (with one step per batch,
 the host reads the weights the batch before a record and makes the record
 after it): microseconds for each.
 
-Usage: python bench/monitor_overhead.py [--quick] [--repeats N] [--epochs N]
+With `--in-step`, two more contenders, `defaults_in_step` and
+`gradient_norms_in_step`, make their gradient records inside the step, as
+the monitors did before the host made them between batches: a side-by-side
+comparison of the two designs.
+
+Usage: python bench/monitor_overhead.py [--quick] [--repeats N] [--epochs N] [--in-step]
 """
 
 import argparse
@@ -58,6 +63,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from keras_recipes.callbacks import ActivationStats, GradientMonitor  # noqa: E402
+from keras_recipes.callbacks import _recorder  # noqa: E402  (for --in-step)
 
 NAIVE_EVERY = 10
 
@@ -119,8 +125,22 @@ def cnn_task():
     return "cnn_32x32", build, x, y, 64
 
 
+class _InStep(keras.callbacks.Callback):
+    """Placed before the monitors: their gradient records are made inside
+    the step for this fit (as before the host made them between batches)."""
+
+    def on_train_begin(self, logs=None):
+        _recorder.HOST_RECORDS = False
+
+    def on_train_end(self, logs=None):
+        _recorder.HOST_RECORDS = True
+
+
+IN_STEP = False  # set by --in-step
+
+
 def contenders(x, y, batch_size, log_dir):
-    return {
+    makers = {
         "none": lambda: [],
         "defaults": lambda: [ActivationStats(), GradientMonitor()],
         "gradient_norms_every_step": lambda: [GradientMonitor()],
@@ -128,6 +148,10 @@ def contenders(x, y, batch_size, log_dir):
         "tensorboard_hist": lambda: [keras.callbacks.TensorBoard(log_dir=log_dir, histogram_freq=1)],
         "naive_extra_pass": lambda: [NaiveGradientNorms(x[:batch_size], y[:batch_size])],
     }
+    if IN_STEP:
+        makers["defaults_in_step"] = lambda: [_InStep(), ActivationStats(), GradientMonitor()]
+        makers["gradient_norms_in_step"] = lambda: [_InStep(), GradientMonitor()]
+    return makers
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -214,7 +238,8 @@ def first_step_costs(task, repeats):
     name, build, x, y, batch_size = task
     weights = build().get_weights()
     makers = {c: m for c, m in contenders(x, y, batch_size, None).items()
-              if c in ("none", "defaults", "gradient_norms_every_step")}
+              if c in ("none", "defaults", "gradient_norms_every_step",
+                       "defaults_in_step", "gradient_norms_in_step")}
     times = {contender: [] for contender in makers}
     for round_ in range(repeats + 1):
         for contender, make in makers.items():
@@ -259,7 +284,11 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="short run (fewer epochs)")
     parser.add_argument("--repeats", type=int, default=5, help="repeats per contender (>= 5)")
     parser.add_argument("--epochs", type=int, default=None, help="epochs per fit (>= 2; default 10, 3 with --quick)")
+    parser.add_argument("--in-step", action="store_true",
+                        help="also time the monitors with their gradient records made inside the step")
     args = parser.parse_args(argv)
+    global IN_STEP
+    IN_STEP = args.in_step
     repeats = max(args.repeats, 5)
     epochs = args.epochs or (3 if args.quick else 10)
     if epochs < 2:

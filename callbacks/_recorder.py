@@ -54,6 +54,11 @@ from keras_recipes.callbacks._packing import Layout
 #: given probabilities reads the logits under them (Keras keeps them on the
 #: output), so TF prunes an output layer's softmax or sigmoid from the step;
 #: capturing it as is would run it at every step (about 90 us on CPU).
+#: Whether the host makes the gradient records between batches where it can
+#: (see the module doc). `bench/monitor_overhead.py --in-step` turns it off
+#: for a fit to compare with the records made inside the step.
+HOST_RECORDS = True
+
 _RECOMPUTED = {
     "Softmax": tf.nn.softmax,
     "Sigmoid": tf.sigmoid,
@@ -79,7 +84,7 @@ class StepRecorder:
         with model.distribute_strategy.scope():
             distributed = tf.distribute.has_strategy()
         built = bool(gradients) and model.built and bool(model.trainable_weights)
-        self.host_gradients = (
+        self.host_gradients = HOST_RECORDS and (
             built and gradients.every > 1 and model.steps_per_execution == 1 and not distributed
         )
         self._shadows_filled = built or not gradients
