@@ -260,7 +260,7 @@ class _HostRecordTimer(keras.callbacks.Callback):
         recorder = _instrumentation._CORES[id(self.model)]._recorder
         samples = {"copy": [], "record": []}
         for _ in range(200):  # a record uses (and drops) the weights read before it
-            for label, work in (("copy", recorder.host_copy_weights),
+            for label, work in (("copy", recorder.host_read_weights),
                                 ("record", lambda: recorder.host_gradient_part(0))):
                 start = time.perf_counter()
                 work()

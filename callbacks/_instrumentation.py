@@ -156,7 +156,7 @@ class Instrumentation:
             self._parts["gradients"] = recorder.host_gradient_part(step)
             self._last_poll[2].add("gradients")
         if (step + 1) % self._requests["gradients"].every == 0:
-            recorder.host_copy_weights()
+            recorder.host_read_weights()
 
     @property
     def host_step(self):

@@ -25,11 +25,10 @@ does the gradient record's other work between batches, where it adds no
 op to trace (`host_gradients`): after the batch before a record it reads
 the weights (and keeps the values: no shadow variables), after the
 record's batch it reads the ring and takes the weights' and the update's
-sums with a few eager ops. The `Case` then only
-has the activation branches (none at all for `GradientMonitor` alone),
-which halves what the monitors add to the first step of a fit (each
-branch function costs about 20 ms to trace, optimize and instantiate on
-CPU, besides its ops). With several steps per batch the host cannot act
+sums with a few eager ops. The `Case` then only has the activation
+branches (none at all for `GradientMonitor` alone), which cuts what the
+monitors add to the first step of a fit (each branch function costs about
+20 ms to trace, optimize and instantiate on CPU, besides its ops). With several steps per batch the host cannot act
 between steps, under a distribution strategy the weights live on several
 devices, and a model first built inside the step has no weights to read
 before it: there the record stays in the graph.
@@ -50,15 +49,15 @@ from keras_recipes.callbacks import _statistics
 from keras_recipes.callbacks import _variables
 from keras_recipes.callbacks._packing import Layout
 
-#: Outputs recomputed from their input inside the logging branch. A loss
-#: given probabilities reads the logits under them (Keras keeps them on the
-#: output), so TF prunes an output layer's softmax or sigmoid from the step;
-#: capturing it as is would run it at every step (about 90 us on CPU).
 #: Whether the host makes the gradient records between batches where it can
 #: (see the module doc). `bench/monitor_overhead.py --in-step` turns it off
 #: for a fit to compare with the records made inside the step.
 HOST_RECORDS = True
 
+#: Outputs recomputed from their input inside the logging branch. A loss
+#: given probabilities reads the logits under them (Keras keeps them on the
+#: output), so TF prunes an output layer's softmax or sigmoid from the step;
+#: capturing it as is would run it at every step (about 90 us on CPU).
 _RECOMPUTED = {
     "Softmax": tf.nn.softmax,
     "Sigmoid": tf.sigmoid,
@@ -92,7 +91,7 @@ class StepRecorder:
         if built:
             self._resolve_gradient_layers()
             if self.host_gradients:
-                self.host_copy_weights()  # the weights before step 0
+                self.host_read_weights()  # the weights before step 0
         # The host reads one packed vector per record kind (`Layout` parts).
         self.variables = {}
         self._free_length = not model.jit_compile
@@ -173,7 +172,7 @@ class StepRecorder:
         if self.layout.has_gradients:
             self._write_ring(local, every_g)
         if self.host_gradients:
-            every_g = None  # the host copies the weights and makes the record
+            every_g = None  # the host reads the weights and makes the record
         if every_g is None and every_a is None:
             return
         # Everything but the ring happens in this one `Case` op, one branch
@@ -293,7 +292,7 @@ class StepRecorder:
 
     # ----- On the host, between batches (`host_gradients`) -----
 
-    def host_copy_weights(self):
+    def host_read_weights(self):
         """Keeps the weights' current values: the next step's update is the
         weights after it minus these. Reading a variable does not copy it;
         its next update copies it instead (TF's copy-on-write), so no

@@ -46,7 +46,8 @@ def main():
         loss = keras.losses.SparseCategoricalCrossentropy()(y, reference(x, training=True))
     grads = tape.gradient(loss, [reference.layers[0].kernel, reference.layers[1].kernel])
     first = monitor.to_dataframe().query("step == 0").set_index("layer")["grad_norm"]
-    # Records every other step: the host copies the weights and makes them.
+    # Records every other step (made in the step under a strategy): the update
+    # is that step's alone.
     with strategy.scope():
         sparse = build()
         sparse.compile(keras.optimizers.SGD(0.1), "sparse_categorical_crossentropy")

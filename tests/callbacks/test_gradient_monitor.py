@@ -63,7 +63,7 @@ def test_running_max_covers_the_steps_between_records(models):
 
 @pytest.mark.parametrize("every, steps_per_execution, steps", [
     (1, 1, list(range(8))),  # every step: the record is made in the step
-    (3, 1, [0, 3, 6]),  # the host copies the weights and makes the record
+    (3, 1, [0, 3, 6]),  # the host reads the weights and makes the record
     (3, 2, [0, 3, 6]),  # several steps per batch: in the step again
 ])
 def test_update_ratio_of_plain_sgd(models, every, steps_per_execution, steps):
