@@ -28,10 +28,11 @@ record's batch it reads the ring and takes the weights' and the update's
 sums with a few eager ops. The `Case` then only has the activation
 branches (none at all for `GradientMonitor` alone), which cuts what the
 monitors add to the first step of a fit (each branch function costs about
-20 ms to trace, optimize and instantiate on CPU, besides its ops). With several steps per batch the host cannot act
-between steps, under a distribution strategy the weights live on several
-devices, and a model first built inside the step has no weights to read
-before it: there the record stays in the graph.
+20 ms to trace, optimize and instantiate on CPU, besides its ops). With
+several steps per batch the host cannot act between steps, under a
+distribution strategy the weights live on several devices, and a model
+first built inside the step has no weights to read before it: there the
+record stays in the graph.
 """
 
 import functools
