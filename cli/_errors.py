@@ -3,3 +3,9 @@
 
 class CommandError(Exception):
     """Bad command-line input: a missing file, a missing column, a shape mismatch."""
+
+
+def check_seed(seed):
+    """A seed NumPy and TensorFlow both accept: 0 to 2**32 - 1."""
+    if not 0 <= seed < 2**32:
+        raise CommandError(f"--seed must be from 0 to 2**32 - 1. Received: --seed={seed}")

@@ -25,9 +25,19 @@ def add_parser(subparsers):
     return parser
 
 
+#: The fewest examples that leave one for validation (`validation_split=0.2`).
+MIN_EXAMPLES = 5
+
+
 def run(args):
     if args.epochs < 1:
         raise CommandError(f"--epochs must be at least 1, got {args.epochs}")
+    if args.batch_size < 1:
+        raise CommandError(f"--batch-size must be at least 1, got {args.batch_size}")
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise CommandError(f"--out must be a folder, but {args.out} is a file")
+    if not os.path.isfile(args.model):
+        raise CommandError(f"model file not found: {args.model}")
     x, y = load_data(args.data, args.target)
     model = load_model(args.model)
     check_shapes(model, x, args.data)
@@ -43,25 +53,79 @@ def run(args):
 
 
 def load_data(path, target):
-    """(x, y) from an .npz file (arrays `x` and `y`) or a CSV file (`target` column)."""
+    """(x, y) from an .npz file (arrays `x` and `y`) or a CSV file (`target`
+    column): numbers only, no missing values, as many labels as examples,
+    and at least `MIN_EXAMPLES` of them."""
     if not os.path.isfile(path):
         raise CommandError(f"data file not found: {path}")
     if path.endswith(".npz"):
+        x, y = _read_npz(path)
+    elif path.endswith(".csv"):
+        x, y = _read_csv(path, target)
+    else:
+        raise CommandError(f"data must be a .npz or .csv file, got: {path}")
+    if len(x) != len(y):
+        raise CommandError(f"{path} has {len(x)} examples in x but {len(y)} labels in y")
+    if len(x) < MIN_EXAMPLES:
+        raise CommandError(
+            f"{path} has {len(x)} example(s); at least {MIN_EXAMPLES} are needed "
+            "(a fifth is held out for validation)"
+        )
+    for name, values in (("x", x), ("y", y)):
+        missing = int(np.sum(~np.isfinite(values)))
+        if missing:
+            raise CommandError(f"{path} has {missing} missing or non-finite value(s) in {name}")
+    return x, y
+
+
+def _read_npz(path):
+    try:
         with np.load(path) as arrays:
             if "x" not in arrays or "y" not in arrays:
                 raise CommandError(f"{path} must hold arrays 'x' and 'y', found: {sorted(arrays)}")
-            return arrays["x"].astype("float32"), arrays["y"]
-    if path.endswith(".csv"):
-        import pandas as pd
+            x, y = arrays["x"], arrays["y"]
+    except CommandError:
+        raise
+    except Exception as error:  # not a zip, pickled objects, a truncated file
+        raise CommandError(f"cannot read {path} as .npz: {_first_line(error)}") from error
+    return _numeric(x, "x", path), _numeric(y, "y", path)
 
+
+def _read_csv(path, target):
+    import pandas as pd
+
+    try:
         table = pd.read_csv(path)
-        if target is None or target not in table:
-            raise CommandError(
-                f"target column {target!r} not in {path}; pass --target, one of: "
-                f"{', '.join(map(str, table.columns))}"
-            )
-        return table.drop(columns=[target]).to_numpy("float32"), table[target].to_numpy()
-    raise CommandError(f"data must be a .npz or .csv file, got: {path}")
+    except Exception as error:  # pandas raises many types for unreadable files
+        raise CommandError(f"cannot read {path} as CSV: {_first_line(error)}") from error
+    if target is None or target not in table:
+        raise CommandError(
+            f"target column {target!r} not in {path}; pass --target, one of: "
+            f"{', '.join(map(str, table.columns))}"
+        )
+    features = table.drop(columns=[target])
+    bad = [str(c) for c in features.columns if not pd.api.types.is_numeric_dtype(features[c])]
+    if bad:
+        raise CommandError(f"non-numeric feature column(s) in {path}: {', '.join(bad)}; "
+                           "encode them as numbers first")
+    if features.shape[1] == 0:
+        raise CommandError(f"{path} has no feature column besides {target!r}")
+    return features.to_numpy("float32"), _numeric(table[target].to_numpy(), "y", path)
+
+
+def _numeric(values, name, path):
+    if values.dtype.kind not in "biuf":
+        raise CommandError(
+            f"{name} in {path} must be numbers (class labels as integers), "
+            f"got values of type {values.dtype}"
+        )
+    return values.astype("float32") if name == "x" else values
+
+
+def _first_line(error):
+    lines = str(error).strip().splitlines()
+    text = lines[0] if lines else type(error).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def load_model(path):
@@ -70,6 +134,8 @@ def load_model(path):
         raise CommandError(f"model file not found: {path}")
     import keras
 
+    import keras_recipes.recipes  # noqa: F401 - registers the recipes' layers for loading
+
     try:
         # Keras warns when a saved optimizer's state does not match; the doctor's
         # short training run needs no saved optimizer state, so that is noise here.
@@ -77,7 +143,9 @@ def load_model(path):
             warnings.simplefilter("ignore", UserWarning)
             model = keras.models.load_model(path)
     except Exception as error:  # many formats of failure, reported as one line
-        raise CommandError(f"cannot load model {path}: {type(error).__name__}: {error}") from error
+        raise CommandError(
+            f"cannot load model {path}: {type(error).__name__}: {_first_line(error)}"
+        ) from error
     if getattr(model, "optimizer", None) is None or getattr(model, "loss", None) is None:
         model.compile(optimizer="adam", loss=_default_loss(model))
     return model

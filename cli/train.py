@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from keras_recipes.cli._errors import CommandError
+from keras_recipes.cli._errors import CommandError, check_seed
 
 
 def add_parser(subparsers):
@@ -24,6 +24,7 @@ def run(args):
 
     if args.epochs < 1:
         raise CommandError(f"--epochs must be >= 1. Received: --epochs={args.epochs}")
+    check_seed(args.seed)
     keras.utils.set_random_seed(args.seed)
     data = load_digits()
     x = (data.data / 16.0).astype("float32")

@@ -10,7 +10,7 @@ import shutil
 import sys
 
 from keras_recipes.cli import _tune_data
-from keras_recipes.cli._errors import CommandError
+from keras_recipes.cli._errors import CommandError, check_seed
 
 DEFAULT_OUT = os.path.join("keras_recipes_out", "tune")
 
@@ -66,7 +66,7 @@ def _make_tuner(args, data):
 
     hypermodel = mlp_hypermodel(data.x_train.shape[1:], data.classes, hidden_units=(64,))
     return CoarseToFineSearch(
-        hypermodel, "val_accuracy", seed=args.seed + 1, directory=args.out,
+        hypermodel, "val_accuracy", seed=(args.seed + 1) % 2**32, directory=args.out,
         project_name=data.name, **_budget(args.trials, args.epochs),
     )
 
@@ -80,6 +80,7 @@ def run(args):
     _budget(args.trials, args.epochs)
     if args.workers < 0:
         raise CommandError(f"--workers must be 0 or more; got {args.workers}")
+    check_seed(args.seed)
     data = _tune_data.load(args.data, args.target, seed=args.seed)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import tensorflow as tf

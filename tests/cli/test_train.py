@@ -11,3 +11,9 @@ def test_bad_epochs_is_a_one_line_error(capsys):
     assert main(["train", "--epochs", "0"]) == 2
     err = capsys.readouterr().err.strip()
     assert err == "keras-recipes train: error: --epochs must be >= 1. Received: --epochs=0"
+
+
+def test_a_seed_out_of_range_is_a_one_line_error(capsys):
+    assert main(["train", "--seed", "-1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "keras-recipes train: error: --seed must be from 0 to 2**32 - 1. Received: --seed=-1"

@@ -45,6 +45,7 @@ def test_a_tiny_search_on_a_csv_writes_results_ranges_and_plots(tmp_path, capsys
         (["--trials", "2"], "--trials must be at least 3"),
         (["--epochs", "0"], "--epochs must be at least 1"),
         (["--workers", "-1"], "--workers must be 0 or more"),
+        (["--seed", "-1"], "--seed must be from 0 to 2**32 - 1. Received: --seed=-1"),
     ],
 )
 def test_bad_options_get_one_line_and_status_2(tmp_path, capsys, argv, match):
