@@ -16,7 +16,9 @@ the same `Instrumentation`, so the model is patched once for all of them:
 
 What runs in the step is `_recorder.StepRecorder`. The host reads the packed
 variables only after logging steps, and joins them (`_packing.Layout`). Every patch is undone, and the train
-function Keras made is put back, when the first monitor detaches (at the end of `fit`).
+function Keras made is put back, when the first monitor detaches (at the end of `fit`),
+or, when `fit` ended by an exception (Keras then calls no `on_train_end`), at the start of
+the model's next `fit`.
 """
 
 from keras_recipes.callbacks import _layers
@@ -109,6 +111,18 @@ class Instrumentation:
         if gradients and model.optimizer is not None:
             self._patches.wrap(model.optimizer, "apply", recorder.apply)
         model.make_train_function(force=True)
+        self._patches.wrap(model, "make_train_function", self._next_fit)
+
+    def _next_fit(self, original, force=False):
+        """Keras's `fit` calls `make_train_function` before the callbacks'
+        `on_train_begin`, and does not call `on_train_end` when it ends by
+        an exception. So a fit that starts while this is installed comes
+        after one that raised: undo every patch, then let Keras build (or
+        reuse) the model's own train function. Monitors of the new fit
+        install again in their `on_train_begin`."""
+        self._owners, self._requests = {}, {}
+        self._teardown()
+        return self.model.make_train_function(force)
 
     # ----- On the host -----
 

@@ -147,6 +147,37 @@ def test_one_monitor_of_a_kind_per_model(models):
     assert models.leftover_patches(model) == []
 
 
+class _Raises(keras.callbacks.Callback):
+    def on_train_batch_end(self, batch, logs=None):
+        if batch == 1:
+            raise RuntimeError("interrupted")
+
+
+def test_a_fit_ended_by_an_exception_is_undone_by_the_next_fit(models):
+    # Keras calls no `on_train_end` when `fit` raises: the patches stay until
+    # the model's next `fit`, which undoes them before anything else.
+    monitored, plain = twin(models, "sequential")
+    x, y = models.data("dense")
+    with pytest.raises(RuntimeError, match="interrupted"):
+        fit_monitored(monitored, x, y, [ActivationStats(), GradientMonitor(), _Raises()])
+    fit_monitored(plain, x[:32], y[:32], [], epochs=1)
+    # A plain fit runs the model's own step again, and records nothing.
+    instrumented = monitored.train_function
+    later = monitored.fit(x, y, batch_size=16, epochs=1, verbose=0, shuffle=False)
+    later_plain = plain.fit(x, y, batch_size=16, epochs=1, verbose=0, shuffle=False)
+    assert_same_history(later, later_plain)
+    assert models.leftover_patches(monitored) == []
+    assert monitored.train_function is not instrumented
+    assert id(monitored) not in _instrumentation._CORES
+    # New monitors (the user resuming) attach as on a fresh model.
+    with pytest.raises(RuntimeError, match="interrupted"):
+        fit_monitored(monitored, x, y, [GradientMonitor(), _Raises()])
+    stats = ActivationStats(every_n_batches=2)
+    fit_monitored(monitored, x, y, [stats], epochs=1)
+    assert sorted(set(stats.to_dataframe()["step"])) == [0, 2]
+    assert models.leftover_patches(monitored) == []
+
+
 def test_mirrored_strategy_two_cpus():
     script = os.path.join(os.path.dirname(__file__), "_mirrored_run.py")
     result = subprocess.run(
