@@ -7,8 +7,8 @@ the activation part (each present only when a monitor asked for it).
 - Gradient part, for L layers and a ring of R rows: the step of the last
   gradient record, then L half sums of squares (`tf.nn.l2_loss`) each of
   that step's gradients, of the weights before it and of its update, then
-  the ring: R x L half sums of the steps since the previous record (row
-  `step % R`). The host turns them into norms, the peak and the non-finite
+  the ring: R x L half sums of the last R steps (row `step % R`; R is the
+  record interval, rounded up to whole batches of several steps). The host turns them into norms, the peak and the non-finite
   steps (`gradient_snapshot`): square roots and maxima cost ops in the step.
 - Activation part: the step of the last activation record, then the
   `stacked_statistics` vector of the watched layer calls (one part per call).
@@ -67,18 +67,24 @@ class Layout:
         ]
         return np.concatenate(joined).astype("float64")
 
-    def gradient_snapshot(self, vector):
+    def gradient_snapshot(self, vector, since=None):
         """Host side: (step, {column: per-layer array}) of the last gradient record.
 
-        `grad_norm_max` is the largest norm over the ring (inf if a step there
-        was NaN); `non_finite` counts the ring's steps whose gradient held a
-        NaN or Inf. Under loss scaling, overflowing steps are the loss
-        scaler's business (it skips them): they are left out of both.
+        `grad_norm_max` is the largest norm over the ring's steps after
+        `since` (the step of the record read before; `None`: every row), inf
+        if a step there was NaN; `non_finite` counts those steps whose
+        gradient held a NaN or Inf. Under loss scaling, overflowing steps
+        are the loss scaler's business (it skips them): they are left out
+        of both.
         """
         count = len(self.gradient_layers)
         part = np.asarray(vector[: self.gradient_size], "float64")
         halves = part[1 : 1 + 3 * count].reshape(3, count)
         ring = part[1 + 3 * count :].reshape(self.ring_rows, count)
+        if since is not None:
+            step = int(part[0])
+            first = max(since + 1, step - self.ring_rows + 1, 0)
+            ring = ring[np.arange(min(first, step), step + 1) % self.ring_rows]
         finite = np.isfinite(ring)
         if self.loss_scaled:
             peaks = np.where(finite, ring, 0.0)

@@ -87,6 +87,11 @@ class StepRecorder:
         self.host_gradients = HOST_RECORDS and (
             built and gradients.every > 1 and model.steps_per_execution == 1 and not distributed
         )
+        # The ring holds the half sums of every step the host has not read
+        # yet: with several steps per batch, the host reads only the last
+        # record of each batch, so the ring reaches back to the record it
+        # read the batch before.
+        self._ring_rows = _ring_rows(gradients.every, model.steps_per_execution) if gradients else 0
         self._shadows_filled = built or not gradients
         self._before = None
         if built:
@@ -160,7 +165,7 @@ class StepRecorder:
                 [name for name, _ in self._gradient_layers], labels,
                 activations.bins if activations else 0,
                 gradients is not None, activations is not None,
-                ring_rows=gradients.every if gradients else 0,
+                ring_rows=self._ring_rows,
                 loss_scaled=isinstance(self.model.optimizer, keras.optimizers.LossScaleOptimizer),
             )
         self._part_variables()  # made outside the `Case` below if still missing
@@ -198,13 +203,15 @@ class StepRecorder:
         return tf.no_op()
 
     def _write_ring(self, local, every):
-        """Writes this step's half sums into row `step % every` of the ring."""
+        """Writes this step's half sums into row `step % rows` of the ring
+        (`rows` is `every` with one step per batch)."""
         count = len(self._gradient_layers)
         if local.gradients is None:  # the step never reached `optimizer.apply`
             local.gradients = (tf.fill([count], float("nan")), [])
         local.phase = local.step % every
+        row = local.phase if self._ring_rows == every else local.step % self._ring_rows
         rows = tf.expand_dims(local.gradients[0], 0)
-        index = tf.expand_dims(local.phase, 0)
+        index = tf.expand_dims(row, 0)
         if tf.distribute.has_strategy():  # replica-local variables cannot scatter
             ring = tf.tensor_scatter_nd_update(self._ring.read_value(), index[:, None], rows)
             self._ring.assign(ring)
@@ -304,7 +311,7 @@ class StepRecorder:
         """The gradient part of the packed statistics (`Layout`) for `step`,
         the step just run: its half sums, the weights' (before it) and the
         update's, then the ring."""
-        count, every = len(self._gradient_layers), self._requests["gradients"].every
+        count, every = len(self._gradient_layers), self._ring_rows
         ring = _read_float32(self._ring).numpy().astype("float64").reshape(every, count)
         weights, before = self._host_weights(), self._before
         self._before = None  # frees the kept values
@@ -336,11 +343,16 @@ class StepRecorder:
             self._shadows = {} if self.host_gradients else {
                 id(w): make(_variables.initial_shadow(w)) for w in weights
             }
-            every = self._requests["gradients"].every
-            self._ring = make(np.zeros((every, len(layers)), "float32"))
+            self._ring = make(np.zeros((self._ring_rows, len(layers)), "float32"))
             self._gradient_layers = layers
 
         _variables.create_once(create)
+
+
+def _ring_rows(every, steps_per_execution):
+    """Rows of the gradient ring: the most steps between two records the
+    host reads (`every` rounded up to cover a batch of several steps)."""
+    return every * -(-steps_per_execution // every)
 
 
 def _read_float32(variable):

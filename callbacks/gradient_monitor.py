@@ -94,7 +94,7 @@ class GradientMonitor(_monitor.Monitor):
 
     def _record(self, vector):
         layout = self._core.layout
-        step, columns = layout.gradient_snapshot(vector)
+        step, columns = layout.gradient_snapshot(vector, since=self._last_step)
         if step < 0:
             return None
         record = {"step": step, "epoch": self._epoch, "layers": list(layout.gradient_layers)}

@@ -44,21 +44,30 @@ def test_norms_equal_a_manual_gradient_tape(models, kind, policy):
     assert got == pytest.approx(expected, rel=1e-5)
 
 
-def test_running_max_covers_the_steps_between_records(models):
+@pytest.mark.parametrize("every, steps_per_execution, records", [
+    (3, 1, [0, 3, 6]),
+    # Several steps per batch: the host reads the last record of each batch,
+    # and its peak covers every step since the record read before.
+    (1, 4, [3, 7]),
+    (2, 4, [2, 6]),
+    (3, 2, [0, 3, 6]),
+])
+def test_running_max_covers_the_steps_between_records(models, every, steps_per_execution, records):
     every_step, _ = models.build("sequential")
     sparse, _ = models.build("sequential")
     sparse.set_weights(every_step.get_weights())
     x, y = models.data("dense", n=128)
-    monitors = [GradientMonitor(every_n_batches=1), GradientMonitor(every_n_batches=3)]
-    for model, monitor in zip((every_step, sparse), monitors):
-        model.compile(keras.optimizers.SGD(0.5), "sparse_categorical_crossentropy")
+    monitors = [GradientMonitor(every_n_batches=1), GradientMonitor(every_n_batches=every)]
+    for model, monitor, spe in zip((every_step, sparse), monitors, (1, steps_per_execution)):
+        model.compile(keras.optimizers.SGD(0.5), "sparse_categorical_crossentropy",
+                      steps_per_execution=spe)
         model.fit(x, y, batch_size=16, epochs=1, verbose=0, shuffle=False, callbacks=[monitor])
     norms = monitors[0].to_dataframe().pivot(index="step", columns="layer", values="grad_norm")
-    records = monitors[1].to_dataframe().pivot(index="step", columns="layer", values="grad_norm_max")
-    assert list(records.index) == [0, 3, 6]
-    for step, previous in ((0, -1), (3, 0), (6, 3)):
+    peaks = monitors[1].to_dataframe().pivot(index="step", columns="layer", values="grad_norm_max")
+    assert list(peaks.index) == records
+    for step, previous in zip(records, [-1] + records):
         window = norms.loc[previous + 1 : step]
-        np.testing.assert_allclose(records.loc[step], window.max(), rtol=1e-6)
+        np.testing.assert_allclose(peaks.loc[step], window.max(), rtol=1e-6)
 
 
 @pytest.mark.parametrize("every, steps_per_execution, steps", [
