@@ -13,8 +13,12 @@ def chance_loss(model):
     if getattr(model, "loss", None) is None or isinstance(model.loss, (dict, list, tuple)):
         return None
     kind = _model_parts.classification_kind(model)
-    if kind == "categorical" and model.output_shape[-1] > 1:
-        return math.log(model.output_shape[-1])
+    try:
+        units = model.output_shape[-1]
+    except (AttributeError, ValueError, TypeError):  # a subclassed model has no output shape
+        units = None
+    if kind == "categorical" and units is not None and units > 1:
+        return math.log(units)
     if kind == "binary":
         return math.log(2.0)
     return None

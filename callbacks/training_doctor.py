@@ -77,7 +77,8 @@ class TrainingDoctor(keras.callbacks.Callback):
 
     def _reset(self):
         self._epochs, self._initial_loss, self._chance_loss = [], None, None
-        self._step, self._findings, self.stopped_on = 0, [], None
+        self._first_epoch, self._epoch = None, None
+        self._findings, self.stopped_on = [], None
 
     @property
     def monitors(self):
@@ -103,6 +104,9 @@ class TrainingDoctor(keras.callbacks.Callback):
         self._forward("on_train_begin", logs)
 
     def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+        if self._first_epoch is None:
+            self._first_epoch = epoch
         self._forward("on_epoch_begin", epoch, logs)
 
     def on_train_batch_begin(self, batch, logs=None):
@@ -111,11 +115,12 @@ class TrainingDoctor(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         self._forward("on_train_batch_end", batch, logs)
         loss = float((logs or {}).get("loss", 0.0))
-        if self._step == batch < _START_BATCHES:  # epoch 0 only
-            self._initial_loss = loss  # the running mean of the first batches
+        # The running mean of the first batches of the fit's first epoch (with
+        # several steps per batch, `batch` is the batch's last step).
+        if self._epoch == self._first_epoch and (self._initial_loss is None or batch < _START_BATCHES):
+            self._initial_loss = loss
         if not math.isfinite(loss) and "non_finite" in self.stop_on:
             self._stop("non_finite")
-        self._step += 1
 
     def on_epoch_end(self, epoch, logs=None):
         self._forward("on_epoch_end", epoch, logs)

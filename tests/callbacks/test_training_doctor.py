@@ -104,3 +104,31 @@ def test_bad_arguments():
         TrainingDoctor(learning_rate_finder="fast")
     with pytest.raises(ValueError, match="Received: every_n_batches=0"):
         TrainingDoctor(every_n_batches=0)
+
+
+@pytest.mark.parametrize("steps_per_execution", [1, 4])
+def test_initial_loss_is_the_first_epochs_whatever_the_steps_per_batch(steps_per_execution):
+    # A regression (no chance-level loss): the loss falls about fivefold, so
+    # the doctor, which compares with the first batches' loss, finds nothing.
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 4)).astype("float32")
+    y = x @ np.array([1.0, -2.0, 0.5, 3.0], "float32") + 10.0 + 3 * rng.standard_normal(64).astype("float32")
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.SGD(0.1), "mse", steps_per_execution=steps_per_execution)
+    doctor = TrainingDoctor(every_n_batches=1)
+    history = model.fit(x, y[:, None], batch_size=8, epochs=8, verbose=0, shuffle=False,
+                        callbacks=[doctor])
+    assert history.history["loss"][0] > 4 * history.history["loss"][-1]
+    assert doctor.findings == []
+
+
+def test_subclassed_model(models):
+    model, _ = models.build("subclassed")
+    x, y = models.data("dense")
+    model.compile(keras.optimizers.SGD(1e-6), "sparse_categorical_crossentropy")
+    doctor = TrainingDoctor(every_n_batches=1)
+    model.fit(x, y, batch_size=16, epochs=4, verbose=0, callbacks=[doctor])
+    # No output shape, so no chance-level reference: a loss that does not
+    # move is judged against the first batches' loss.
+    assert "loss_not_decreasing" in [finding.kind for finding in doctor.findings]
