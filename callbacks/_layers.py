@@ -22,6 +22,18 @@ KERNEL_NAMES = (
 _BIAS_NAMES = ("bias", "beta")
 
 
+def check_names(layers):
+    """Checks a list of layer names (`None`: every layer) and returns it as a list."""
+    if layers is None:
+        return None
+    if isinstance(layers, (list, tuple)) and all(isinstance(name, str) for name in layers):
+        return list(layers)
+    raise ValueError(
+        "`layers` must be a list of layer names. Expected a list of "
+        f"strings or None. Received: layers={layers!r}"
+    )
+
+
 def leaf_layers(model):
     """Returns `[(name, layer), ...]` for the leaf layers of `model`, in order."""
     found = []

@@ -20,11 +20,10 @@ class Monitor(keras.callbacks.Callback):
     def __init__(self, every_n_batches, max_records):
         super().__init__()
         _validation.check_positive_int("every_n_batches", every_n_batches)
-        _validation.check_positive_int("max_records", max_records)
-        if max_records < 2:
+        if isinstance(max_records, bool) or not isinstance(max_records, int) or max_records < 2:
             raise ValueError(
-                "`max_records` must be at least 2. Expected an integer >= 2. "
-                f"Received: max_records={max_records}"
+                "Invalid value for argument `max_records`: expected an integer >= 2. "
+                f"Received: max_records={max_records!r}"
             )
         self.every_n_batches = every_n_batches
         self.max_records = max_records

@@ -1,8 +1,11 @@
 """The `ActivationStats` callback: per-layer activation statistics in `fit`."""
 
+import os
+
 import numpy as np
 import pandas as pd
 
+from keras_recipes.callbacks import _layers
 from keras_recipes.callbacks import _monitor
 from keras_recipes.callbacks import _plots
 from keras_recipes.callbacks import _requests
@@ -62,8 +65,13 @@ class ActivationStats(_monitor.Monitor):
         log_dir=None,
     ):
         super().__init__(every_n_batches, max_records)
-        self.layers = None if layers is None else _check_layers(layers)
+        self.layers = _layers.check_names(layers)
         self.histogram_bins = _validation.check_positive_int("histogram_bins", histogram_bins)
+        if log_dir is not None and not isinstance(log_dir, (str, os.PathLike)):
+            raise ValueError(
+                "`log_dir` must be a folder path. Expected a string, a path or None. "
+                f"Received: log_dir={log_dir!r}"
+            )
         self.log_dir = log_dir
         self._labels = []
         self._writer = None
@@ -148,11 +156,3 @@ class ActivationStats(_monitor.Monitor):
                 rows.append([record["step"], record["epoch"], label, edges, np.array(counts)])
         return rows
 
-
-def _check_layers(layers):
-    if isinstance(layers, str) or not all(isinstance(name, str) for name in layers):
-        raise ValueError(
-            "`layers` must be a list of layer names. Expected a list of "
-            f"strings or None. Received: layers={layers!r}"
-        )
-    return list(layers)

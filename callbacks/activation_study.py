@@ -53,6 +53,18 @@ def activation_study(
     for name, value in (("depth", depth), ("width", width), ("batch_size", batch_size)):
         _validation.check_positive_int(name, value)
     _validation.check_positive_int("histogram_bins", histogram_bins)
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+        raise ValueError(
+            "Invalid value for argument `seed`: expected an integer from 0 to 2**32 - 1. "
+            f"Received: seed={seed!r}"
+        )
+    try:
+        keras.activations.get(activation)
+    except (ValueError, TypeError):
+        raise ValueError(
+            "Unknown activation. Expected a Keras activation name or function. "
+            f"Received: activation={activation!r}"
+        ) from None
     model = _deep_stack(activation, initializer, depth, width, seed)
     x = np.random.default_rng(seed).standard_normal((batch_size, width)).astype("float32")
     labels, packed = forward_statistics(model, x, None, histogram_bins)

@@ -6,6 +6,8 @@ binary one), else the loss at the start of training. So "2% of the reference" me
 same on every data set and near-zero losses do not look noisy.
 """
 
+import numbers
+
 #: name -> (value, reason). `TrainingDoctor(thresholds={...})` and
 #: `diagnose_curves(..., thresholds={...})` override single entries.
 DIAGNOSIS_THRESHOLDS = {
@@ -45,14 +47,25 @@ def resolve_thresholds(overrides=None):
     """Returns `{name: value}` with `overrides` applied.
 
     Raises:
-        ValueError: If an override names no known threshold.
+        ValueError: If `overrides` is not a dict, names no known threshold,
+            or sets one to anything but a number > 0.
     """
     values = {name: value for name, (value, _) in DIAGNOSIS_THRESHOLDS.items()}
+    if overrides is not None and not isinstance(overrides, dict):
+        raise ValueError(
+            "`thresholds` must map threshold names to numbers. Expected a dict or None. "
+            f"Received: thresholds={overrides!r}"
+        )
     for name, value in (overrides or {}).items():
         if name not in values:
             raise ValueError(
                 "Unknown diagnosis threshold. Expected one of "
                 f"{sorted(values)}. Received: thresholds={{{name!r}: {value!r}}}"
+            )
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
+            raise ValueError(
+                f"Invalid diagnosis threshold {name!r}: expected a number > 0. "
+                f"Received: thresholds={{{name!r}: {value!r}}}"
             )
         values[name] = value
     return values

@@ -40,7 +40,7 @@ def layer_statistics(model, x, layers=None):
     >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu")])
     >>> layer_statistics(model, np.random.randn(32, 4))[["layer", "std"]]  # doctest: +SKIP
     """
-    labels, packed = forward_statistics(model, x, layers, DEFAULT_BINS)
+    labels, packed = forward_statistics(model, x, _layers.check_names(layers), DEFAULT_BINS)
     rows = []
     for (label, activation), vector in zip(labels, packed):
         stats, _, _ = _statistics.unpack_statistics(vector, DEFAULT_BINS)

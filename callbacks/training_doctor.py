@@ -70,6 +70,10 @@ class TrainingDoctor(keras.callbacks.Callback):
         self.thresholds = resolve_thresholds(thresholds)
         self.learning_rate_finder = learning_rate_finder
         self.suggestion = _suggestion(learning_rate_finder)
+        if verbose not in (0, 1):  # True and False too
+            raise ValueError(
+                f"Invalid value for argument `verbose`: expected 0 or 1. Received: verbose={verbose!r}"
+            )
         self.verbose = verbose
         self.activation_stats = ActivationStats(every_n_batches=every_n_batches, histogram_bins=30)
         self.gradient_monitor = GradientMonitor(every_n_batches=every_n_batches)
@@ -173,6 +177,11 @@ class TrainingDoctor(keras.callbacks.Callback):
 
 
 def _check_stop_on(stop_on):
+    if stop_on is not None and not isinstance(stop_on, (str, list, tuple, set, frozenset)):
+        raise ValueError(
+            "`stop_on` must name finding kinds. Expected a kind, a list of kinds "
+            f"or None. Received: stop_on={stop_on!r}"
+        )
     stop_on = (stop_on,) if isinstance(stop_on, str) else tuple(stop_on or ())
     for kind in stop_on:
         if kind not in FINDING_KINDS:

@@ -97,7 +97,10 @@ def test_tensorboard_events_written_from_the_host(models, tmp_path):
     ({"every_n_batches": 0}, "every_n_batches"),
     ({"histogram_bins": 0}, "histogram_bins"),
     ({"max_records": 1}, "max_records"),
+    ({"max_records": 10.0}, "max_records"),
     ({"layers": "relu"}, "layers"),
+    ({"layers": 5}, "layers"),
+    ({"log_dir": 5}, "log_dir"),
 ])
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=f"Received: {message}="):

@@ -50,6 +50,9 @@ def test_seed_001_sigmoid_histograms():
         ({"initializer": -0.1}, "initializer"),
         ({"depth": 0}, "depth"),
         ({"width": 2.5}, "width"),
+        ({"seed": -1}, "expected an integer from 0 to 2\\*\\*32 - 1. Received: seed=-1"),
+        ({"seed": "a"}, "Received: seed='a'"),
+        ({"activation": "nope"}, "Unknown activation.*Received: activation='nope'"),
     ],
 )
 def test_bad_arguments(kwargs, message):

@@ -57,6 +57,9 @@ def test_unknown_layer_name():
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="relu", name="d")])
     with pytest.raises(ValueError, match="not layers with an activation.*Received: layers=\\['nope'\\]"):
         layer_statistics(model, np.ones((2, 4)), layers=["nope"])
+    # A bare name is refused (not read as a list of one-letter names).
+    with pytest.raises(ValueError, match="must be a list of layer names.*Received: layers='d'"):
+        layer_statistics(model, np.ones((2, 4)), layers="d")
 
 
 def test_traced_statistics_with_unknown_unit_counts_match_numpy():

@@ -104,6 +104,16 @@ def test_bad_arguments():
         TrainingDoctor(learning_rate_finder="fast")
     with pytest.raises(ValueError, match="Received: every_n_batches=0"):
         TrainingDoctor(every_n_batches=0)
+    with pytest.raises(ValueError, match="`stop_on` must name finding kinds.*Received: stop_on=5"):
+        TrainingDoctor(stop_on=5)
+    with pytest.raises(ValueError, match="Expected a dict or None. Received: thresholds=\\[1\\]"):
+        TrainingDoctor(thresholds=[1])
+    with pytest.raises(ValueError, match="expected a number > 0. Received: thresholds=\\{'dead_fraction': 'half'\\}"):
+        TrainingDoctor(thresholds={"dead_fraction": "half"})
+    with pytest.raises(ValueError, match="Received: thresholds=\\{'dead_fraction': -1\\}"):
+        TrainingDoctor(thresholds={"dead_fraction": -1})
+    with pytest.raises(ValueError, match="expected 0 or 1. Received: verbose='loud'"):
+        TrainingDoctor(verbose="loud")
 
 
 @pytest.mark.parametrize("steps_per_execution", [1, 4])
