@@ -6,6 +6,7 @@ binary one), else the loss at the start of training. So "2% of the reference" me
 same on every data set and near-zero losses do not look noisy.
 """
 
+import math
 import numbers
 
 #: name -> (value, reason). `TrainingDoctor(thresholds={...})` and
@@ -48,7 +49,7 @@ def resolve_thresholds(overrides=None):
 
     Raises:
         ValueError: If `overrides` is not a dict, names no known threshold,
-            or sets one to anything but a number > 0.
+            or sets one to anything but a finite number.
     """
     values = {name: value for name, (value, _) in DIAGNOSIS_THRESHOLDS.items()}
     if overrides is not None and not isinstance(overrides, dict):
@@ -62,9 +63,9 @@ def resolve_thresholds(overrides=None):
                 "Unknown diagnosis threshold. Expected one of "
                 f"{sorted(values)}. Received: thresholds={{{name!r}: {value!r}}}"
             )
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
             raise ValueError(
-                f"Invalid diagnosis threshold {name!r}: expected a number > 0. "
+                f"Invalid diagnosis threshold {name!r}: expected a finite number. "
                 f"Received: thresholds={{{name!r}: {value!r}}}"
             )
         values[name] = value

@@ -108,10 +108,10 @@ def test_bad_arguments():
         TrainingDoctor(stop_on=5)
     with pytest.raises(ValueError, match="Expected a dict or None. Received: thresholds=\\[1\\]"):
         TrainingDoctor(thresholds=[1])
-    with pytest.raises(ValueError, match="expected a number > 0. Received: thresholds=\\{'dead_fraction': 'half'\\}"):
+    with pytest.raises(ValueError, match="expected a finite number. Received: thresholds=\\{'dead_fraction': 'half'\\}"):
         TrainingDoctor(thresholds={"dead_fraction": "half"})
-    with pytest.raises(ValueError, match="Received: thresholds=\\{'dead_fraction': -1\\}"):
-        TrainingDoctor(thresholds={"dead_fraction": -1})
+    with pytest.raises(ValueError, match="Received: thresholds=\\{'persistence': nan\\}"):
+        TrainingDoctor(thresholds={"persistence": float("nan")})
     with pytest.raises(ValueError, match="expected 0 or 1. Received: verbose='loud'"):
         TrainingDoctor(verbose="loud")
 
