@@ -12,7 +12,9 @@ class Monitor(keras.callbacks.Callback):
     Subclasses set `_kind`, build their request in `_request()`, turn a
     packed vector into a record in `_record(vector)` (or return `None`), and
     may override `_merge(older, newer)`, used to halve the records when there
-    are more than `max_records`.
+    are more than `max_records`. Halving also doubles the stride at which
+    later records are kept (the others are merged into the last kept one),
+    so the kept records stay evenly spaced over the whole fit.
     """
 
     _kind = None
@@ -27,11 +29,11 @@ class Monitor(keras.callbacks.Callback):
             )
         self.every_n_batches = every_n_batches
         self.max_records = max_records
-        self._records = []
+        self._records, self._received, self._stride = [], 0, 1
         self._core = None
 
     def on_train_begin(self, logs=None):
-        self._records = []
+        self._records, self._received, self._stride = [], 0, 1
         self._epoch, self._begin, self._batches, self._last_step = 0, 0, 0, -1
         self._core = _instrumentation.attach(self.model, self._kind, self._request(), self)
 
@@ -59,8 +61,13 @@ class Monitor(keras.callbacks.Callback):
             self._core = None
 
     def _append(self, record):
+        received, self._received = self._received, self._received + 1
+        if received % self._stride:
+            self._records[-1] = self._merge(self._records[-1], record)
+            return
         self._records.append(record)
         if len(self._records) > self.max_records:
+            self._stride *= 2
             pairs = zip(self._records[0::2], self._records[1::2])
             thinned = [self._merge(older, newer) for older, newer in pairs]
             if len(self._records) % 2:

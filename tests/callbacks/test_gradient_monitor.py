@@ -128,11 +128,22 @@ def test_max_records_merges_neighbours(models):
     x, y = models.data("dense", n=160)
     model.compile(keras.optimizers.SGD(0.1), "sparse_categorical_crossentropy")
     monitor = GradientMonitor(every_n_batches=1, max_records=4)
-    model.fit(x, y, batch_size=16, epochs=1, verbose=0, callbacks=[monitor])
+    initial = model.get_weights()
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0, shuffle=False, callbacks=[monitor])
     steps = sorted(set(monitor.to_dataframe()["step"]))
-    assert 2 <= len(steps) <= 4 and steps[-1] == 9
+    # 10 records, at most 4 kept: each kept record is the last of an evenly
+    # spaced group of steps (0-3, 4-7, then 8-9 so far); its peak covers them.
+    assert steps == [3, 7, 9]
     table = monitor.to_dataframe()
     assert (table["grad_norm_max"] >= table["grad_norm"]).all()
+    every_step = GradientMonitor(every_n_batches=1)
+    model.set_weights(initial)  # retrained from the same start, watched at every step
+    model.compile(keras.optimizers.SGD(0.1), "sparse_categorical_crossentropy")
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0, shuffle=False, callbacks=[every_step])
+    norms = every_step.to_dataframe().pivot(index="step", columns="layer", values="grad_norm")
+    peaks = table.pivot(index="step", columns="layer", values="grad_norm_max")
+    for step, first in ((3, 0), (7, 4), (9, 8)):
+        np.testing.assert_allclose(peaks.loc[step], norms.loc[first:step].max(), rtol=1e-6)
     assert isinstance(monitor.plot(), Figure)
 
 
