@@ -33,6 +33,14 @@ def progress(curves, reference):
     return 1.0 - last / reference
 
 
+def worst(curves, reference):
+    """The highest epoch training loss, in multiples of the reference loss."""
+    losses = curves["loss"].to_numpy(dtype="float64")
+    if not np.isfinite(losses).all() or reference <= 0:
+        return math.inf
+    return float(losses.max()) / reference
+
+
 def curve_findings(curves, reference, t, suggestion=None, start=None):
     """Findings about the curves `curves` (columns `loss`, optional `val_loss`).
 

@@ -17,7 +17,7 @@ EXPLAINED_BY = {
     # that needs more epochs or regularization.
     "needs_more_training": _BLOWN_UP,
     "overfitting": _BLOWN_UP,
-    "loss_not_decreasing": _BLOWN_UP,
+    "loss_not_decreasing": (*_BLOWN_UP, "learning_rate_too_high"),
     # Dead or saturated units also give zero updates; that is not the learning rate.
     "learning_rate_too_low": ("dead_relu", "saturated_activation", "vanishing_gradient"),
 }
@@ -47,13 +47,14 @@ def diagnose(curves, gradients, activations, t, chance_loss=None, initial_loss=N
     Returns:
         A list of `Finding`s in `KIND_ORDER`, at most one non-finite finding.
     """
-    found, curve = [], {"progress": math.inf, "kinds": []}
+    found, curve = [], {"progress": math.inf, "worst": 0.0, "kinds": []}
     if curves is not None and len(curves):
         reference = _curve_rules.reference_loss(curves, chance_loss, initial_loss)
         found = _curve_rules.curve_findings(curves, reference, t, suggestion, initial_loss)
         curve["kinds"] = [finding.kind for finding in found]
         if len(curves) >= t["min_epochs"] or "non_finite" in curve["kinds"]:
             curve["progress"] = _curve_rules.progress(curves, reference)
+            curve["worst"] = _curve_rules.worst(curves, reference)
     # Once a NaN went through the network its statistics say nothing more.
     finite_gradients, finite_activations = _before_non_finite(gradients, activations)
     layer_found = (

@@ -41,6 +41,7 @@ DIAGNOSIS_THRESHOLDS = {
     "saturation_progress": (0.9, "saturation counts only if the loss fell < 90%: it slows, not stops"),
     "update_ratio_low": (1e-5, "median ||update||/||weight|| below 1e-5: the learning rate crawls"),
     "update_ratio_high": (1e-2, "median ||update||/||weight|| above 1e-2 with an unstable curve"),
+    "high_loss_factor": (10.0, "... or with an epoch's training loss 10x the reference (chance or start) or more"),
 }
 
 

@@ -45,6 +45,10 @@ def _curves(kind):
         return pd.DataFrame({"loss": [2.31, 2.305, 2.303, 2.303, 2.302, 2.302]})
     if kind == "slow":
         return pd.DataFrame({"loss": [2.3, 2.0, 1.8, 1.7, 1.65, 1.63]})
+    if kind == "far_above_chance":  # thrown off by big steps, then stuck there
+        return pd.DataFrame({"loss": [1417.8, 1473.8, 1500.5, 1553.1, 1538.8, 1590.3]})
+    if kind == "bad_start":  # a huge first epoch, then a normal descent
+        return pd.DataFrame({"loss": [40.0, 2.0, 1.2, 0.8, 0.6, 0.5]})
     if kind == "oscillating":
         return pd.DataFrame({"loss": [2.0, 1.2, 1.9, 1.0, 1.8, 1.1]})
     raise ValueError(kind)
@@ -140,6 +144,18 @@ def test_learning_rate_too_low_from_tiny_updates():
     assert findings[0].evidence["largest_median_update_ratio"] == pytest.approx(1e-7)
     # Normal updates on a flat curve do not blame the learning rate.
     assert _kinds("flat", _gradients({}))[0] == [("loss_not_decreasing", None)]
+
+
+def test_learning_rate_too_high_from_a_loss_far_above_chance_with_big_updates():
+    kinds, findings = _kinds("far_above_chance", _gradients({}, update_ratio=0.05))
+    assert ("learning_rate_too_high", "dense") in kinds
+    assert "loss_not_decreasing" not in [kind for kind, _ in kinds]  # its consequence
+    evidence = [f.evidence for f in findings if f.kind == "learning_rate_too_high"][0]
+    assert evidence["curve"] == ["epoch loss up to 691x the reference"]
+    # The same curve with small updates is not the learning rate's doing, and
+    # a huge first epoch that then falls is no finding with normal updates.
+    assert "learning_rate_too_high" not in [k for k, _ in _kinds("far_above_chance", _gradients({}))[0]]
+    assert _kinds("bad_start", _gradients({}))[0] == []
 
 
 def test_learning_rate_suggestion_reaches_the_advice():

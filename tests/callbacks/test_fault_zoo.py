@@ -102,6 +102,14 @@ def saturated_tanh_large_init():
     return _fit(model, keras.optimizers.SGD(0.01), SCCE, x, y, 5, 32)
 
 
+def thrown_off_huge_learning_rate():
+    # The first steps throw the loss hundreds of times above chance, where it
+    # stays: neither diverging nor NaN, only far too big steps.
+    x, _, y, _ = _digits()
+    model = _mlp(64, [64, 64], "tanh", init="glorot_normal")
+    return _fit(model, keras.optimizers.SGD(50.0), SCCE, x, y, 4, 32)
+
+
 def not_decreasing_tiny_learning_rate():
     x, _, y, _ = _digits()
     model = _mlp(64, [32], "relu", init="he_normal")
@@ -225,6 +233,7 @@ BUGGY = {
     "dead_relu_negative_bias": (dead_relu_negative_bias, "dead_relu"),
     "saturated_tanh_large_init": (saturated_tanh_large_init, "saturated_activation"),
     "not_decreasing_tiny_learning_rate": (not_decreasing_tiny_learning_rate, "loss_not_decreasing"),
+    "thrown_off_huge_learning_rate": (thrown_off_huge_learning_rate, "learning_rate_too_high"),
     "oscillating_batch_one_momentum": (oscillating_batch_one_momentum, "oscillating_loss"),
     "overfitting_big_net_tiny_data": (overfitting_big_net_tiny_data, "overfitting"),
     "underfitting_one_unit_bottleneck": (underfitting_one_unit_bottleneck, "underfitting"),
