@@ -2,6 +2,9 @@
 
 import numbers
 
+# Longer reprs (e.g. of arrays) are summarized by type and shape in error messages.
+_SHORT_REPR_CHARACTERS = 80
+
 
 def check_rate(name, value, *, allow_list=False):
     """Checks a rate in [0, 1) and returns it as a float."""
@@ -50,7 +53,11 @@ def check_positive_int(name, value):
 
 def check_choice(name, value, choices):
     """Checks that `value` is one of `choices` (listed in the message)."""
-    if value not in choices:
+    try:
+        known = value in choices
+    except TypeError:  # an unhashable value, e.g. a list, is never a choice
+        known = False
+    if not known:
         raise ValueError(
             f"Invalid value for argument `{name}`: expected one of "
             f"{sorted(choices)}. Received: {name}={value!r}"
@@ -116,3 +123,19 @@ def check_hidden_units(hidden_units):
                 f"of positive integers. Received: hidden_units={hidden_units!r}"
             )
     return [int(u) for u in units]
+
+
+def short_repr(value):
+    """`repr(value)` for an error message, or its type and shape when the repr is long."""
+    text = repr(value)
+    if len(text) <= _SHORT_REPR_CHARACTERS and "\n" not in text:
+        return text
+    shape = getattr(value, "shape", None)
+    if shape is not None:
+        return f"<{type(value).__name__} shape={tuple(shape)}>"
+    if isinstance(value, (list, tuple)):
+        items = ", ".join(short_repr(item) for item in value[:3])
+        more = ", ..." if len(value) > 3 else ""
+        brackets = "()" if isinstance(value, tuple) else "[]"
+        return f"{brackets[0]}{items}{more}{brackets[1]}"
+    return f"<{type(value).__name__}>"

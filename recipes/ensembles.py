@@ -5,10 +5,12 @@ The lecture's variants (seed 003, "Model Ensembles"): same model with different 
 parameters are in `snapshot_ensembles.py`.
 """
 
+from collections.abc import Iterable
+
 import keras
 from keras import ops
 
-from keras_recipes.recipes._validation import check_choice, check_positive_int
+from keras_recipes.recipes._validation import check_choice, check_positive_int, short_repr
 
 # Probabilities below this are clipped before the log in the geometric mean.
 _LOG_FLOOR = 1e-7
@@ -29,11 +31,27 @@ def _vote(stacked):
     return ops.mean(votes, axis=0)
 
 
+def _binary_as_two_classes(combine):
+    """`combine` for class probabilities that also reads one sigmoid unit `p` as `[1 - p, p]`.
+
+    The result for a single unit is the combined probability of class 1, of shape `(..., 1)`.
+    """
+
+    def combine_probabilities(stacked):
+        if stacked.shape[-1] != 1:
+            return combine(stacked)
+        return combine(ops.concatenate([1.0 - stacked, stacked], axis=-1))[..., 1:]
+
+    return combine_probabilities
+
+
 # How members' predictions (stacked on a new first axis) become the ensemble's prediction.
 COMBINATION_METHODS = {
     "mean": _mean,  # arithmetic mean: probabilities, logits or regression outputs
-    "geometric": _geometric,  # renormalized geometric mean of class probabilities
-    "vote": _vote,  # share of members voting for each class (ties go to the lowest index)
+    # renormalized geometric mean of class probabilities
+    "geometric": _binary_as_two_classes(_geometric),
+    # share of members voting for each class (ties go to the lowest index)
+    "vote": _binary_as_two_classes(_vote),
 }
 
 
@@ -44,7 +62,13 @@ class EnsembleAverage(keras.layers.Layer):
     Args:
         method: One of `COMBINATION_METHODS`: `"mean"`, `"geometric"` (class
             probabilities on the last axis) or `"vote"` (majority vote; the
-            output is each class's share of the votes). Defaults to `"mean"`.
+            output is each class's share of the votes). A last axis of size 1
+            is one sigmoid unit, the probability `p` of class 1 in a binary
+            problem: it is read as the two classes `[1 - p, p]` and the
+            result is class 1's share, so `"geometric"` gives
+            `g(p) / (g(p) + g(1 - p))` with `g` the geometric mean over the
+            members, and `"vote"` the fraction of members with `p > 0.5`
+            (a tie at 0.5 votes for class 0). Defaults to `"mean"`.
         **kwargs: Base layer keyword arguments, such as `name`.
 
     Raises:
@@ -92,8 +116,9 @@ def ensemble(models, method="mean", name="ensemble"):
         A `keras.Model` (not compiled).
 
     Raises:
-        ValueError: if `models` is empty, a member has no known inputs or more
-            than one output, output shapes differ, or `method` is unknown.
+        ValueError: if `models` is not a non-empty list (e.g. a single model), a
+            member has no known inputs or more than one output, output shapes
+            differ, or `method` is unknown.
 
     Example:
 
@@ -103,7 +128,13 @@ def ensemble(models, method="mean", name="ensemble"):
     (None, 3)
     """
     check_choice("method", method, COMBINATION_METHODS)
-    models = list(models) if models is not None else []
+    if isinstance(models, (keras.Model, str)) or not isinstance(models, Iterable):
+        raise ValueError(
+            "Invalid value for argument `models`: expected a non-empty list of Keras models "
+            "(for one model, pass `[model]`). "
+            f"Received: models={short_repr(models)}"
+        )
+    models = list(models)
     if not models:
         raise ValueError(
             "Invalid value for argument `models`: expected a non-empty list of Keras models. "

@@ -7,6 +7,7 @@ the training data, so they ride inside the model and save with it.
 """
 
 import numpy as np
+import pandas as pd
 import keras
 
 
@@ -20,9 +21,11 @@ def standardization(data, axis=-1, name="standardization"):
     statistics are applied at training and inference time.
 
     Args:
-        data: Training features: a NumPy array, a tensor, or a batched
-            `tf.data.Dataset` of features (anything `Normalization.adapt()`
-            accepts). Larger-than-memory datasets are read batch by batch.
+        data: Training features of shape `(samples, features, ...)`: a NumPy
+            array, a tensor, a pandas DataFrame (a Series is one feature), or
+            a batched `tf.data.Dataset` of features (anything
+            `Normalization.adapt()` accepts). Larger-than-memory datasets are
+            read batch by batch.
         axis: The axis (or axes) holding the features; statistics are taken
             over all other axes. `None` uses one mean and variance for
             everything. Defaults to `-1`.
@@ -32,7 +35,7 @@ def standardization(data, axis=-1, name="standardization"):
         An adapted `keras.layers.Normalization` layer.
 
     Raises:
-        ValueError: If `data` is empty.
+        ValueError: If `data` is empty, or 1-D while `axis` is not `None`.
 
     Example:
 
@@ -41,7 +44,9 @@ def standardization(data, axis=-1, name="standardization"):
     >>> keras.ops.convert_to_numpy(layer(x)).round(3).tolist()
     [[-1.0, -1.0], [1.0, 1.0]]
     """
+    data = _as_array_if_pandas(data)
     _check_not_empty(data)
+    _check_not_one_dimensional(data, axis)
     layer = keras.layers.Normalization(axis=axis, name=name)
     layer.adapt(data)
     return layer
@@ -55,9 +60,10 @@ def zero_centering(data, axis=-1, name="zero_centering"):
     mean is stored in the layer's config, so the layer saves with its model.
 
     Args:
-        data: Training features: a NumPy array, a tensor, or a batched
-            `tf.data.Dataset` of features (anything `Normalization.adapt()`
-            accepts).
+        data: Training features of shape `(samples, features, ...)`: a NumPy
+            array, a tensor, a pandas DataFrame (a Series is one feature), or
+            a batched `tf.data.Dataset` of features (anything
+            `Normalization.adapt()` accepts).
         axis: The axis (or axes) holding the features; means are taken over
             all other axes. `None` uses one mean for everything.
             Defaults to `-1`.
@@ -67,7 +73,7 @@ def zero_centering(data, axis=-1, name="zero_centering"):
         A `keras.layers.Normalization` layer that subtracts the mean.
 
     Raises:
-        ValueError: If `data` is empty.
+        ValueError: If `data` is empty, or 1-D while `axis` is not `None`.
 
     Example:
 
@@ -84,6 +90,25 @@ def zero_centering(data, axis=-1, name="zero_centering"):
     return keras.layers.Normalization(
         axis=axis, mean=mean, variance=np.ones_like(mean), name=name
     )
+
+
+def _as_array_if_pandas(data):
+    # `Normalization.adapt` iterates a DataFrame by column name; a Series is
+    # one feature column, so it becomes shape (samples, 1).
+    if isinstance(data, pd.Series):
+        data = data.to_frame()
+    return data.to_numpy() if isinstance(data, pd.DataFrame) else data
+
+
+def _check_not_one_dimensional(data, axis):
+    shape = getattr(data, "shape", None)
+    if axis is not None and shape is not None and len(shape) == 1:
+        raise ValueError(
+            "1-D `data` would make each sample its own feature (and every output 0): "
+            "expected a 2-D array of shape (samples, features), e.g. "
+            "`data.reshape(-1, 1)` for a single feature, or `axis=None`. "
+            f"Received: data.shape={tuple(shape)}"
+        )
 
 
 def _check_not_empty(data):

@@ -15,6 +15,7 @@ from keras_recipes.recipes._validation import (
     check_positive,
     check_positive_int,
     check_seed,
+    short_repr,
 )
 
 
@@ -151,9 +152,11 @@ def _check_dataset(dataset, num_classes):
     if not isinstance(dataset, tf.data.Dataset) or not (
         isinstance(spec, tuple) and len(spec) == 2
     ):
+        # A dataset's repr is its element spec; anything else (arrays) is summarized.
+        received = repr(dataset) if isinstance(dataset, tf.data.Dataset) else short_repr(dataset)
         raise ValueError(
             "Expected a `tf.data.Dataset` of (images, labels) batches. "
-            f"Received: dataset={dataset!r}"
+            f"Received: dataset={received}"
         )
     images, labels = spec
     if images.shape.rank != 4:

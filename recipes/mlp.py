@@ -1,5 +1,7 @@
 """Multi-layer perceptrons stacked from `dense_block`, plain or compiled."""
 
+import math
+
 import keras
 
 from keras_recipes.recipes import _pitfalls
@@ -103,7 +105,8 @@ def mlp(
     rates = _as_rates(dropout, len(units), dropout_placement)
     out_activation = _output_activation(output_activation, outputs)
     resolve_initializer(kernel_initializer, activation)
-    fan_ins = [shape[-1]] + units[:-1]
+    # The first Dense layer sees the flattened example.
+    fan_ins = [math.prod(shape)] + units[:-1]
     _pitfalls.warn_pitfalls(
         rule(activation, kernel_initializer, fan_ins, batch_norm)
         for rule in _pitfalls.HIDDEN_LAYER_PITFALLS

@@ -13,6 +13,7 @@ so it reads a `tf.data.Dataset` larger than memory in constant memory.
 import numbers
 
 import numpy as np
+import tensorflow as tf
 import keras
 from keras import ops
 
@@ -37,7 +38,10 @@ class PCAWhitening(keras.layers.Layer):
     Call `adapt(data)` on training features first: it stores the features'
     mean, the covariance eigenvectors (principal axes, by decreasing
     variance) and eigenvalues as non-trainable weights, so the layer saves
-    and loads with its model. Then, for inputs `x` of shape
+    and loads with its model. The layer counts as adapted once its
+    eigenvectors are non-zero (an adaptation always leaves orthonormal
+    ones), whether they came from `adapt()`, a saved file or `set_weights`
+    on a clone (`keras.models.clone_model`). Then, for inputs `x` of shape
     `(batch, features)`, with `U` the kept eigenvectors and `L` their
     eigenvalues:
 
@@ -128,7 +132,7 @@ class PCAWhitening(keras.layers.Layer):
         self._is_adapted = True
 
     def call(self, inputs):
-        if not self._is_adapted:
+        if not self._holds_adaptation():
             raise ValueError(
                 "PCAWhitening must be adapted before it is called: call "
                 "`layer.adapt(data)` on training features first. "
@@ -154,7 +158,7 @@ class PCAWhitening(keras.layers.Layer):
     @property
     def explained_variance_ratio(self):
         """NumPy array: each kept axis's share of the total variance."""
-        if not self._is_adapted:
+        if not self._holds_adaptation():
             raise ValueError(
                 "PCAWhitening has no explained variance before `adapt(data)`. "
                 f"Received: a layer that was not adapted (name={self.name!r})"
@@ -169,9 +173,23 @@ class PCAWhitening(keras.layers.Layer):
             "mode": self.mode,
             "n_components": self.n_components,
             "epsilon": self.epsilon,
+            # The resolved count, so that `from_config` (and so
+            # `clone_model`) builds weights of the adapted shapes.
+            "components": self.eigenvectors.shape[1] if self.built else self._kept,
         }
         base_config = super().get_config()
         return {**base_config, **config}
+
+    @classmethod
+    def from_config(cls, config):
+        # Configs saved before "components" existed lack it; their build
+        # config carries the count instead (see `build_from_config`).
+        config = dict(config)
+        components = config.pop("components", None)
+        layer = super().from_config(config)
+        if components is not None:
+            layer._kept = components
+        return layer
 
     def get_build_config(self):
         # The kept count can depend on the data (fractional `n_components`),
@@ -188,7 +206,19 @@ class PCAWhitening(keras.layers.Layer):
 
     def load_own_variables(self, store):
         super().load_own_variables(store)
-        self._is_adapted = True
+        self._is_adapted = self._holds_adaptation()
+
+    def _holds_adaptation(self):
+        """Whether the weights hold statistics: from `adapt`, a file or `set_weights`."""
+        if self._is_adapted or not self.built:
+            return self._is_adapted
+        # `model.set_weights` assigns the variables without telling the
+        # layer, so read them; `init_scope` reads their current value even
+        # while Keras traces `predict` into a graph.
+        with tf.init_scope():
+            vectors = keras.ops.convert_to_numpy(self.eigenvectors)
+        self._is_adapted = bool(np.any(vectors))
+        return self._is_adapted
 
     def _components_for(self, features):
         if self._kept is None and self.n_components is not None:

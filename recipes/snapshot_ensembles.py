@@ -6,9 +6,16 @@
   optimizer with `use_ema=True`), with `keras.callbacks.SwapEMAWeights` for validation.
 """
 
+from collections.abc import Iterable
+
 import keras
 
-from keras_recipes.recipes._validation import check_positive, check_positive_int, check_rate
+from keras_recipes.recipes._validation import (
+    check_positive,
+    check_positive_int,
+    check_rate,
+    short_repr,
+)
 from keras_recipes.recipes.ensembles import ensemble
 
 
@@ -69,7 +76,8 @@ class SnapshotEnsemble(keras.callbacks.Callback):
             Defaults to `None`. Give `every`, `epochs` or both.
 
     Raises:
-        ValueError: if neither is given, or `every` is not a positive integer.
+        ValueError: if neither is given, `every` is not a positive integer, or
+            `epochs` is not a list of positive integers.
 
     Example:
 
@@ -92,7 +100,7 @@ class SnapshotEnsemble(keras.callbacks.Callback):
                 f"Received: every={every!r}, epochs={epochs!r}"
             )
         self.every = None if every is None else check_positive_int("every", every)
-        self.epochs = None if epochs is None else {check_positive_int("epochs", e) for e in epochs}
+        self.epochs = None if epochs is None else _check_epoch_list(epochs)
         self.snapshots = []
 
     def on_train_begin(self, logs=None):
@@ -150,6 +158,16 @@ def with_weight_averaging(optimizer="adam", momentum=0.99):
     optimizer = keras.optimizers.get(optimizer)
     config = {**optimizer.get_config(), "use_ema": True, "ema_momentum": momentum}
     return optimizer.__class__.from_config(config)
+
+
+def _check_epoch_list(epochs):
+    if isinstance(epochs, str) or not isinstance(epochs, Iterable):
+        raise ValueError(
+            "Invalid value for argument `epochs`: expected a list of epoch numbers "
+            "(integers >= 1); for every n-th epoch use `every=n`. "
+            f"Received: epochs={short_repr(epochs)}"
+        )
+    return {check_positive_int("epochs", epoch) for epoch in epochs}
 
 
 def _clone_with_weights(model, weights):

@@ -176,6 +176,10 @@ def train_stacked_autoencoder(model, x, y, *, pretrain_epochs=10, epochs=10, bat
         `(pretraining, history)`: the DataFrame from `greedy_pretrain` and
         the fine-tuning `History`.
 
+    Raises:
+        ValueError: for a bad `pretrain_epochs`, `epochs` or `batch_size`,
+            and whatever `greedy_pretrain` rejects.
+
     Example:
 
     >>> model = stacked_autoencoder((64,), [32], classes=2)
@@ -183,6 +187,9 @@ def train_stacked_autoencoder(model, x, y, *, pretrain_epochs=10, epochs=10, bat
     ...     model, np.random.rand(64, 64), np.arange(64) % 2, pretrain_epochs=1, epochs=1)
     """
     epochs = check_positive_int("epochs", epochs)
+    # Checked here too, so the message names this function's arguments.
+    pretrain_epochs = check_positive_int("pretrain_epochs", pretrain_epochs)
+    batch_size = check_positive_int("batch_size", batch_size)
     pretraining = greedy_pretrain(
         model, x, epochs=pretrain_epochs, batch_size=batch_size, noise=noise,
         noise_level=noise_level, optimizer=optimizer, learning_rate=learning_rate, verbose=verbose,

@@ -123,3 +123,47 @@ def test_bad_n_and_seeds():
         train_ensemble(_mlp, 0, None)
     with pytest.raises(ValueError, match="expected 2 seeds"):
         train_ensemble(_mlp, 2, None, seeds=[1])
+
+
+def test_binary_sigmoid_members_geometric_and_vote():
+    # One sigmoid unit p is read as the two classes [1 - p, p].
+    a = np.array([[0.1], [0.9], [0.5]], "float32")
+    b = np.array([[0.2], [0.6], [0.5]], "float32")
+    c = np.array([[0.7], [0.3], [0.5]], "float32")
+
+    def combined(method, members):
+        return keras.ops.convert_to_numpy(EnsembleAverage(method)(members))
+
+    geometric = combined("geometric", [a, b])
+    assert geometric.shape == (3, 1)
+    # sqrt(.1 * .2) / (sqrt(.1 * .2) + sqrt(.9 * .8)) = sqrt(2) / (sqrt(2) + sqrt(72)) = 1/7;
+    # sqrt(.9 * .6) / (sqrt(.9 * .6) + sqrt(.1 * .4)) = sqrt(54) / (sqrt(54) + 2).
+    np.testing.assert_allclose(
+        geometric[:, 0], [1 / 7, np.sqrt(54) / (np.sqrt(54) + 2), 0.5], rtol=1e-5
+    )
+    # The fraction of members with p > 0.5; a tie at 0.5 votes for class 0, as argmax does.
+    np.testing.assert_allclose(combined("vote", [a, b, c])[:, 0], [1 / 3, 2 / 3, 0.0])
+    np.testing.assert_allclose(combined("mean", [a, b])[:, 0], [0.15, 0.75, 0.5], rtol=1e-6)
+
+
+def test_binary_ensemble_model_matches_the_hand_computed_vote():
+    members = []
+    for bias in (-1.0, 0.5, 2.0):
+        member = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, activation="sigmoid")])
+        member.set_weights([np.ones((1, 1)), np.array([bias])])
+        members.append(member)
+    x = np.array([[-3.0], [0.0], [3.0]], "float32")
+    # p = sigmoid(x + bias) > 0.5 where x + bias > 0: 0, 2 and 3 of the 3 members.
+    np.testing.assert_allclose(
+        ensemble(members, "vote").predict(x, verbose=0)[:, 0], [0.0, 2 / 3, 1.0]
+    )
+
+
+def test_a_single_model_instead_of_a_list():
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)], name="solo")
+    with pytest.raises(
+        ValueError, match="non-empty list of Keras models .* Received: models=<Sequential name=solo"
+    ):
+        ensemble(model)
+    with pytest.raises(ValueError, match="Received: models=3"):
+        ensemble(3)

@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import pytest
 import tensorflow as tf
 import keras
@@ -91,3 +92,33 @@ def test_empty_data_is_rejected():
         standardization(np.zeros((0, 3), dtype="float32"))
     with pytest.raises(ValueError, match="at least one sample"):
         zero_centering(np.zeros((0, 3), dtype="float32"))
+
+
+def test_one_dimensional_data_is_rejected():
+    y = np.array([10.0, 20.0, 30.0, 40.0], dtype="float32")
+    for recipe in (standardization, zero_centering):
+        with pytest.raises(
+            ValueError,
+            match=r"1-D `data` .* expected a 2-D array of shape \(samples, features\), e\.g\. "
+            r"`data\.reshape\(-1, 1\)` .* Received: data\.shape=\(4,\)",
+        ):
+            recipe(y)
+    # One column is one feature; axis=None treats the values as one feature as well.
+    expected = (y - 25.0) / y.std()
+    np.testing.assert_allclose(
+        _numpy(standardization(y.reshape(-1, 1))(y.reshape(-1, 1)))[:, 0], expected, rtol=1e-5
+    )
+    np.testing.assert_allclose(_numpy(standardization(y, axis=None)(y)), expected, rtol=1e-5)
+
+
+def test_pandas_data_gives_the_array_statistics():
+    x = np.array([[1.0, 10.0], [3.0, 30.0], [8.0, 20.0]], dtype="float32")
+    frame = pd.DataFrame(x, columns=["a", "b"])
+    for recipe in (standardization, zero_centering):
+        np.testing.assert_allclose(
+            _numpy(recipe(frame)(x)), _numpy(recipe(x)(x)), rtol=1e-6
+        )
+    # A Series is one feature column.
+    np.testing.assert_allclose(
+        _numpy(zero_centering(frame["a"])(x[:, :1]))[:, 0], [-3.0, -1.0, 4.0], atol=1e-6
+    )

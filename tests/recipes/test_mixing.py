@@ -136,3 +136,14 @@ def test_bad_alpha_or_seed_is_an_error():
             recipe(_dataset(), seed=1.5, num_classes=4)
     with pytest.raises(ValueError, match="Received: alpha=2"):
         cutmix(_dataset(), alpha=2, num_classes=4)
+
+
+def test_arrays_instead_of_a_dataset_are_shown_by_type_and_shape():
+    arrays = (np.zeros((64, 8, 8, 1)), np.zeros(64))
+    for recipe in (mixup, cutmix):
+        with pytest.raises(ValueError) as error:
+            recipe(arrays, num_classes=2)
+        assert str(error.value) == (
+            "Expected a `tf.data.Dataset` of (images, labels) batches. Received: "
+            "dataset=(<ndarray shape=(64, 8, 8, 1)>, <ndarray shape=(64,)>)"
+        )

@@ -159,3 +159,20 @@ def test_bad_input(kwargs, message):
     arguments = {"input_shape": (4,), "hidden_units": [8, 8], "outputs": 3, **kwargs}
     with pytest.raises(ValueError, match=message):
         mlp(**arguments)
+
+
+def test_pitfall_fan_in_of_an_image_input_is_its_flattened_size():
+    # The first Dense layer sees 28 * 28 * 1 = 784 inputs, so the smallest fan-in is 32:
+    # 0.2 * sqrt(32) = 1.13 is no tiny gain, while 0.01 * sqrt(32) = 0.057 is.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        mlp((28, 28, 1), [32] * 5, 10, kernel_initializer=keras.initializers.RandomNormal(stddev=0.2))
+    with pytest.warns(UserWarning, match=r"stddev \* sqrt\(fan_in\) = 0.0566"):
+        mlp((28, 28, 1), [32] * 5, 10, kernel_initializer=keras.initializers.RandomNormal(stddev=0.01))
+
+
+def test_a_list_of_activations_is_a_keras_style_error():
+    with pytest.raises(
+        ValueError, match=r"`activation`: expected one of \[.*'relu'.*\]. Received: activation=\['relu'\]"
+    ):
+        mlp((4,), [4], 2, activation=["relu"])

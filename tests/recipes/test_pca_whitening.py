@@ -1,3 +1,6 @@
+import json
+import zipfile
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -221,3 +224,58 @@ def test_adapting_a_built_layer_to_other_features_is_an_error(correlated):
     layer = _adapted(correlated)
     with pytest.raises(ValueError, match="does not fit the already built"):
         layer.adapt(correlated[:, :4])
+
+
+@pytest.mark.parametrize("n_components", [None, 3, 0.9])
+def test_a_clone_given_the_weights_equals_the_original(correlated, n_components):
+    model = keras.Sequential([
+        keras.Input((6,)), _adapted(correlated, n_components=n_components),
+    ])
+    clone = keras.models.clone_model(model)
+    assert clone.output_shape == model.output_shape
+    with pytest.raises(ValueError, match="must be adapted before it is called"):
+        clone.predict(correlated[:4], verbose=0)
+    clone.set_weights(model.get_weights())
+    np.testing.assert_allclose(
+        clone.predict(correlated, verbose=0), model.predict(correlated, verbose=0),
+        atol=1e-6,
+    )
+    assert clone.layers[0].get_config()["n_components"] == n_components
+    np.testing.assert_allclose(
+        clone.layers[0].explained_variance_ratio,
+        model.layers[0].explained_variance_ratio,
+    )
+
+
+def test_an_unadapted_layer_still_raises_after_a_keras_file(tmp_path):
+    model = keras.Sequential([keras.Input((3,)), PCAWhitening()])
+    model.save(tmp_path / "unadapted.keras")
+    loaded = keras.models.load_model(tmp_path / "unadapted.keras")
+    with pytest.raises(ValueError, match="must be adapted before it is called"):
+        loaded.predict(np.ones((2, 3), "float32"), verbose=0)
+
+
+def test_a_file_saved_without_the_components_key_still_loads(digits, tmp_path):
+    # Files written before get_config() recorded the resolved count.
+    x_train = digits[0]
+    model = keras.Sequential([
+        keras.Input((64,)), _adapted(x_train, n_components=0.9),
+    ])
+    model.save(tmp_path / "new.keras")
+    with zipfile.ZipFile(tmp_path / "new.keras") as source, zipfile.ZipFile(
+        tmp_path / "old.keras", "w"
+    ) as target:
+        for item in source.infolist():
+            content = source.read(item)
+            if item.filename == "config.json":
+                config = json.loads(content)
+                layer_config = config["config"]["layers"][1]["config"]
+                del layer_config["components"]
+                content = json.dumps(config)
+            target.writestr(item, content)
+    loaded = keras.models.load_model(tmp_path / "old.keras")
+    assert "components" in model.layers[0].get_config()
+    np.testing.assert_allclose(
+        loaded.predict(x_train, verbose=0), model.predict(x_train, verbose=0),
+        atol=1e-6,
+    )

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from keras_recipes.recipes import (
+    PCAWhitening,
     SnapshotEnsemble,
     cyclic_cosine_learning_rate,
     with_weight_averaging,
@@ -117,3 +118,28 @@ def test_bad_arguments():
         cyclic_cosine_learning_rate(-0.1, 10)
     with pytest.raises(ValueError, match="Received: momentum=1.0"):
         with_weight_averaging("adam", momentum=1.0)
+
+
+def test_snapshot_ensemble_of_a_model_holding_pca_whitening(digits):
+    x_train, x_test, y_train, _ = digits
+    whitening = PCAWhitening(n_components=0.9)
+    whitening.adapt(x_train)
+    model = keras.Sequential([
+        keras.Input((64,)), whitening, keras.layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    snapshots = SnapshotEnsemble(every=1)
+    model.fit(x_train, y_train, epochs=2, batch_size=64, callbacks=[snapshots], verbose=0)
+    members = snapshots.members()
+    predictions = np.stack([member.predict(x_test, verbose=0) for member in members])
+    # The last snapshot holds the final weights.
+    np.testing.assert_allclose(predictions[-1], model.predict(x_test, verbose=0), atol=1e-6)
+    assert not np.allclose(predictions[0], predictions[1], atol=1e-3)
+    np.testing.assert_allclose(
+        snapshots.ensemble().predict(x_test, verbose=0), predictions.mean(axis=0), atol=1e-6
+    )
+
+
+def test_epochs_must_be_a_list():
+    with pytest.raises(ValueError, match="expected a list of epoch numbers .* Received: epochs=3"):
+        SnapshotEnsemble(epochs=3)

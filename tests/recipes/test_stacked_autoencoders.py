@@ -78,3 +78,14 @@ def test_bad_arguments(digits):
         greedy_pretrain(model, x_train, noise="gaussian", noise_level=-1)
     with pytest.raises(ValueError, match="Received: epochs=0"):
         train_stacked_autoencoder(model, x_train, np.zeros(32), epochs=0)
+
+
+def test_train_stacked_autoencoder_checks_its_own_arguments(digits):
+    x_train, y_train = digits[0][:32], digits[2][:32]
+    model = stacked_autoencoder((64,), [8], classes=10)
+    with pytest.raises(
+        ValueError, match="`pretrain_epochs`: expected an integer >= 1. Received: pretrain_epochs=0"
+    ):
+        train_stacked_autoencoder(model, x_train, y_train, pretrain_epochs=0, epochs=3)
+    with pytest.raises(ValueError, match="Received: batch_size=0"):
+        train_stacked_autoencoder(model, x_train, y_train, pretrain_epochs=1, batch_size=0)
