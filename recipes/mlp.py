@@ -38,7 +38,15 @@ def _as_rates(dropout, n_layers, placement):
 def _output_activation(output_activation, outputs):
     if output_activation is None:
         return "softmax" if outputs > 1 else "sigmoid"
-    return check_choice("output_activation", output_activation, OUTPUT_ACTIVATIONS)
+    check_choice("output_activation", output_activation, OUTPUT_ACTIVATIONS)
+    if output_activation == "softmax" and outputs == 1:
+        raise ValueError(
+            "A softmax over one output is always 1.0: expected at least 2 outputs "
+            "(`classes` of `classifier`) for softmax, or `output_activation=\"sigmoid\"` "
+            "for one binary output. "
+            "Received: output_activation='softmax', outputs=1"
+        )
+    return output_activation
 
 
 def mlp(

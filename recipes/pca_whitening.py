@@ -22,7 +22,7 @@ from keras_recipes.recipes._covariance import (
     feature_batches,
     streaming_covariance,
 )
-from keras_recipes.recipes._validation import check_choice, check_non_negative
+from keras_recipes.recipes._validation import check_choice, check_non_negative, check_positive_int
 
 MODES = {
     "pca": "rotate onto the principal axes (decorrelate); variances are kept",
@@ -117,8 +117,10 @@ class PCAWhitening(keras.layers.Layer):
         Raises:
             ValueError: If `data` is not 2-D features, holds fewer than two
                 samples or non-finite values, or has fewer features than
-                `n_components`.
+                `n_components`, or `steps` is not a positive integer.
         """
+        if steps is not None:
+            check_positive_int("steps", steps)
         mean, covariance = streaming_covariance(feature_batches(data, steps))
         eigenvalues, eigenvectors = eigen_decomposition(covariance)
         kept = _components_to_keep(self.n_components, eigenvalues)

@@ -17,6 +17,7 @@ from keras_recipes.recipes._validation import (
     short_repr,
 )
 from keras_recipes.recipes.ensembles import ensemble
+from keras_recipes.recipes.optimizers import OPTIMIZERS, _load
 
 
 def cyclic_cosine_learning_rate(initial_learning_rate, steps_per_cycle):
@@ -135,8 +136,10 @@ def with_weight_averaging(optimizer="adam", momentum=0.99):
     saves them).
 
     Args:
-        optimizer: A Keras optimizer instance or name. Its settings are copied;
-            the instance itself is not changed. Defaults to `"adam"`.
+        optimizer: A Keras optimizer instance, a Keras optimizer name or one of
+            `OPTIMIZERS` (e.g. `"momentum"`, `"radam"`, at the class's default
+            learning rate). Its settings are copied; the instance itself is
+            not changed. Defaults to `"adam"`.
         momentum: The averaging momentum in [0, 1); about `1 / (1 - momentum)`
             recent steps dominate the average. Defaults to `0.99`.
 
@@ -155,6 +158,11 @@ def with_weight_averaging(optimizer="adam", momentum=0.99):
     ...               callbacks=[keras.callbacks.SwapEMAWeights()])
     """
     momentum = check_rate("momentum", momentum)
+    if isinstance(optimizer, str) and optimizer in OPTIMIZERS:
+        # The seeds' names (also "momentum", "nesterov", "radam"), at the
+        # class's own default learning rate.
+        path, defaults = OPTIMIZERS[optimizer]
+        optimizer = _load(path)(**defaults)
     optimizer = keras.optimizers.get(optimizer)
     config = {**optimizer.get_config(), "use_ema": True, "ema_momentum": momentum}
     return optimizer.__class__.from_config(config)

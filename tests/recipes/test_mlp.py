@@ -176,3 +176,8 @@ def test_a_list_of_activations_is_a_keras_style_error():
         ValueError, match=r"`activation`: expected one of \[.*'relu'.*\]. Received: activation=\['relu'\]"
     ):
         mlp((4,), [4], 2, activation=["relu"])
+
+
+def test_softmax_over_one_output_is_refused():
+    with pytest.raises(ValueError, match="softmax over one output is always 1.0.*Received: output_activation='softmax', outputs=1"):
+        classifier((4,), [8], 1, output_activation="softmax")

@@ -279,3 +279,9 @@ def test_a_file_saved_without_the_components_key_still_loads(digits, tmp_path):
         loaded.predict(x_train, verbose=0), model.predict(x_train, verbose=0),
         atol=1e-6,
     )
+
+
+def test_adapt_steps_must_be_a_positive_integer():
+    layer = PCAWhitening()
+    with pytest.raises(ValueError, match="Received: steps=-1"):
+        layer.adapt(np.random.default_rng(0).normal(size=(8, 3)), steps=-1)

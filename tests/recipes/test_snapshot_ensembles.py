@@ -6,6 +6,7 @@ import pytest
 
 from keras_recipes.recipes import (
     PCAWhitening,
+    RAdam,
     SnapshotEnsemble,
     cyclic_cosine_learning_rate,
     with_weight_averaging,
@@ -143,3 +144,14 @@ def test_snapshot_ensemble_of_a_model_holding_pca_whitening(digits):
 def test_epochs_must_be_a_list():
     with pytest.raises(ValueError, match="expected a list of epoch numbers .* Received: epochs=3"):
         SnapshotEnsemble(epochs=3)
+
+
+@pytest.mark.parametrize("name, cls, momentum", [
+    ("momentum", keras.optimizers.SGD, 0.9),
+    ("radam", RAdam, None),
+])
+def test_weight_averaging_takes_the_seeds_optimizer_names(name, cls, momentum):
+    optimizer = with_weight_averaging(name, momentum=0.9)
+    assert isinstance(optimizer, cls) and optimizer.use_ema and optimizer.ema_momentum == 0.9
+    if momentum is not None:
+        assert optimizer.momentum == momentum
