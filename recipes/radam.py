@@ -97,9 +97,14 @@ class RAdam(keras.optimizers.Optimizer):
         m_hat = ops.divide(m, 1 - beta_1_power)
         v_hat = ops.divide(v, 1 - beta_2_power)
 
+        # rho_t is a difference of two numbers near rho_inf (about 2000), and
+        # r_t depends on rho_t - 4: in float32 a 1e-7 rounding of beta_2 moved
+        # r_t by 2% at step 5. So the scalars are float64.
+        step_64 = ops.cast(self.iterations + 1, "float64")
+        beta_2_power_64 = ops.power(ops.convert_to_tensor(self.beta_2, "float64"), step_64)
         rho_inf = 2.0 / (1.0 - self.beta_2) - 1.0
-        rho_t = rho_inf - 2.0 * step * beta_2_power / (1.0 - beta_2_power)
-        rectification = _rectification(rho_t, rho_inf)
+        rho_t = rho_inf - 2.0 * step_64 * beta_2_power_64 / (1.0 - beta_2_power_64)
+        rectification = ops.cast(_rectification(rho_t, rho_inf), dtype)
         adaptive = rectification * m_hat / (ops.sqrt(v_hat) + self.epsilon)
         update = ops.where(rho_t > TRACTABLE_RHO, adaptive, m_hat)
         self.assign_sub(variable, ops.multiply(lr, update))
