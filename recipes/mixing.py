@@ -138,7 +138,16 @@ def _mix_batches(dataset, layer, num_classes):
 
     def mix(images, labels):
         if to_one_hot:
-            labels = tf.one_hot(tf.reshape(labels, [-1]), num_classes)
+            labels = tf.reshape(labels, [-1])
+            # `tf.one_hot` maps a label out of range to a row of zeros, which
+            # mixing would then spread silently; stop at the batch instead.
+            in_range = tf.reduce_all((labels >= 0) & (labels < num_classes))
+            check = tf.debugging.Assert(in_range, [
+                f"Integer labels must be in [0, num_classes={num_classes}). Received labels:",
+                labels,
+            ], summarize=8)
+            with tf.control_dependencies([check]):
+                labels = tf.one_hot(labels, num_classes)
         labels = tf.cast(labels, "float32")
         mixed = layer({"images": images, "labels": labels}, training=True)
         return mixed["images"], mixed["labels"]

@@ -128,6 +128,17 @@ def test_labels_that_cannot_be_one_hot_are_an_error():
             recipe(_dataset(labels=np.eye(4, dtype="float32")), num_classes=3)
 
 
+@pytest.mark.parametrize("recipe", [mixup, cutmix])
+def test_a_label_out_of_range_stops_at_its_batch(recipe):
+    # tf.one_hot would make it a row of zeros, spread by mixing into labels
+    # that no longer sum to 1.
+    mixed = recipe(_dataset(labels=np.array([0, 1, 5, 2], "int64")), num_classes=4, seed=0)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"Integer labels must be in \[0, num_classes=4\)"):
+        next(iter(mixed))
+    _, labels = next(iter(recipe(_dataset(labels=np.array([0, 1, 3, 2], "int64")), num_classes=4, seed=0)))
+    np.testing.assert_allclose(labels.numpy().sum(axis=1), 1.0, rtol=1e-6)
+
+
 def test_bad_alpha_or_seed_is_an_error():
     for recipe in (mixup, cutmix):
         with pytest.raises(ValueError, match="Received: alpha=0"):
