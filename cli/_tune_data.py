@@ -11,6 +11,9 @@ from keras_recipes.cli._errors import CommandError
 #: A target with more distinct values than this is not a class label.
 MAX_CLASSES = 100
 
+#: The fewest rows that fill the train, validation and test splits.
+MIN_ROWS = 10
+
 
 def _read_csv(path, target):
     import pandas as pd
@@ -34,10 +37,15 @@ def _read_csv(path, target):
                            "encode them as numbers first")
     if features.shape[1] == 0 or features.isna().any().any():
         raise CommandError(f"{path} needs at least one feature column and no missing values")
+    if not np.isfinite(features.to_numpy("float64")).all():
+        raise CommandError(f"{path} has infinite feature values; expected finite numbers")
     labels, classes = pd.factorize(table[target])
     if not 2 <= len(classes) <= MAX_CLASSES:
         raise CommandError(f"target {target!r} has {len(classes)} distinct values; "
                            f"expected 2 to {MAX_CLASSES} classes")
+    if len(table) < MIN_ROWS:
+        raise CommandError(f"{path} has {len(table)} row(s); at least {MIN_ROWS} are needed "
+                           "for the train, validation and test splits")
     stem = re.sub(r"[^A-Za-z0-9_]+", "_", os.path.splitext(os.path.basename(path))[0])
     return features.to_numpy("float32"), labels.astype("int64"), len(classes), f"{stem}_{target}"
 

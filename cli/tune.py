@@ -81,6 +81,8 @@ def run(args):
     if args.workers < 0:
         raise CommandError(f"--workers must be 0 or more; got {args.workers}")
     check_seed(args.seed)
+    if args.target is not None and args.data is None:
+        raise CommandError("--target needs --data PATH.csv (without --data the data is digits)")
     data = _tune_data.load(args.data, args.target, seed=args.seed)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import tensorflow as tf

@@ -61,6 +61,12 @@ def test_bad_csv_inputs_get_one_line_and_status_2(tmp_path, capsys):
     one_class = tmp_path / "one_class.csv"
     pd.DataFrame({"a": [0.1, 0.2, 0.3], "same": [1, 1, 1]}).to_csv(one_class, index=False)
     _fails(capsys, ["--data", str(one_class), "--target", "same"], "has 1 distinct values")
+    tiny = tmp_path / "tiny.csv"
+    pd.DataFrame({"a": [0.1, 0.2], "label": [0, 1]}).to_csv(tiny, index=False)
+    _fails(capsys, ["--data", str(tiny), "--target", "label"], "has 2 row(s); at least 10 are needed")
+    infinite = _csv(tmp_path, a=[np.inf] + [0.5] * 159)
+    _fails(capsys, ["--data", str(infinite), "--target", "label"], "has infinite feature values")
+    _fails(capsys, ["--target", "label"], "--target needs --data PATH.csv")
 
 
 def test_budget_splits_two_thirds_coarse_at_a_fifth_of_the_epochs():
