@@ -3,12 +3,21 @@
 import keras
 import numpy as np
 
-# Loss names whose chance level is known, and the kind of chance level.
+from keras_recipes.recipes import _validation
+
+# Losses whose chance level is known, and the kind of chance level: Keras
+# loss functions by name, `keras.losses.Loss` objects by class (whatever
+# their `name=`; subclasses count as their base).
 _CLASSIFICATION_LOSSES = {
     "sparse_categorical_crossentropy": "categorical",
     "categorical_crossentropy": "categorical",
     "binary_crossentropy": "binary",
 }
+_CLASSIFICATION_LOSS_CLASSES = (
+    (keras.losses.SparseCategoricalCrossentropy, "categorical"),
+    (keras.losses.CategoricalCrossentropy, "categorical"),
+    (keras.losses.BinaryCrossentropy, "binary"),
+)
 
 
 def check_compiled(model, caller):
@@ -25,18 +34,39 @@ def check_compiled(model, caller):
         )
 
 
-def loss_name(model):
-    """The compiled loss' name in snake case (`'sparse_categorical_crossentropy'`)."""
+def _resolved_loss(model):
+    """The compiled loss as Keras resolves it: a string (a snake-case function
+    name, an alias such as `"bce"`, or a class name such as
+    `"SparseCategoricalCrossentropy"`) becomes a function or `Loss` object."""
     loss = model.loss
+    if isinstance(loss, str):
+        try:
+            return keras.losses.get(loss)
+        except ValueError:  # unknown to Keras: compile would have failed too
+            return loss
+    return loss
+
+
+def loss_name(model):
+    """The compiled loss' name: a function's (`'sparse_categorical_crossentropy'`),
+    or a `Loss` object's class name (`'SparseCategoricalCrossentropy'`), not its
+    `name=`."""
+    loss = _resolved_loss(model)
     if isinstance(loss, str):
         return loss
     if isinstance(loss, keras.losses.Loss):
-        return loss.name
+        return type(loss).__name__
     return getattr(loss, "__name__", type(loss).__name__)
 
 
 def classification_kind(model):
     """`'categorical'`, `'binary'` or `None` for the model's loss."""
+    loss = _resolved_loss(model)
+    if isinstance(loss, keras.losses.Loss):
+        for loss_class, kind in _CLASSIFICATION_LOSS_CLASSES:
+            if isinstance(loss, loss_class):
+                return kind
+        return None
     return _CLASSIFICATION_LOSSES.get(loss_name(model))
 
 
@@ -55,8 +85,21 @@ def loss_function(model):
 
 
 def as_arrays(x, y, caller):
-    """Converts `x` and `y` to NumPy arrays with the same number of rows."""
-    x, y = np.asarray(x), np.asarray(y)
+    """Converts `x` and `y` to NumPy arrays with the same number of rows.
+
+    A `tf.data.Dataset` or a generator is refused rather than read: the
+    helpers sample rows, and how many batches to take from a stream is the
+    caller's choice.
+    """
+    arrays = np.asarray(x), np.asarray(y)
+    if any(array.ndim == 0 for array in arrays):
+        raise ValueError(
+            f"`{caller}` needs `x` and `y` as arrays with one row per example "
+            "(NumPy arrays or tensors), not a `tf.data.Dataset` or a generator: "
+            "take a few batches into arrays first. "
+            f"Received: x={_validation.short_repr(x)}, y={_validation.short_repr(y)}"
+        )
+    x, y = arrays
     if len(x) != len(y) or len(x) == 0:
         raise ValueError(
             f"`{caller}` needs `x` and `y` with the same, non-zero number of "

@@ -92,30 +92,71 @@ def edge_of(best_position, top_positions, edge_fraction=EDGE_FRACTION):
     return None
 
 
+def snapped_to_grid(low, high, *, origin, step, log, lowest, highest):
+    """Widens `[low, high]` outwards to the grid `origin + k * step`.
+
+    A log range's grid is `origin * step**k`. The result stays between the
+    grid points nearest inside `[lowest, highest]` (a range expanded past an
+    edge passes its own bounds) and keeps at least one grid point.
+
+    Returns:
+        A `(new_low, new_high)` tuple of floats on the grid.
+    """
+    def index(value):
+        return math.log(value / origin, step) if log else (value - origin) / step
+
+    def point(k):
+        value = origin * step**k if log else origin + k * step
+        return float(f"{value:.12g}")  # 0.30000000000000004 -> 0.3
+
+    first, last = math.ceil(index(lowest) - 1e-9), math.floor(index(highest) + 1e-9)
+    k_low = min(max(math.floor(index(low) + 1e-9), first), last)
+    k_high = max(min(math.ceil(index(high) - 1e-9), last), k_low)
+    return point(k_low), point(k_high)
+
+
 def narrow_hyperparameter(hp, values, expand=()):
     """Narrows a keras-tuner `Float` or `Int` in place around `values`.
 
     The oracle's hyperparameters are the ones later trials read their range
     from (`hp.Float` in a hypermodel returns the stored value and ignores the
     bounds written there), so changing `min_value`/`max_value` here is what
-    narrows the next round.
+    narrows the next round. With a `step`, the new bounds lie on the grid
+    `min_value + k * step` (`min_value * step**k` on a log range), so later
+    rounds sample only values of the user's grid.
     """
     log = hp.sampling == "log"
     low, high = narrowed_range(
         hp.min_value, hp.max_value, values, log=log, margin=margin_for(hp.name, log), expand=expand
     )
+    if hp.step is not None:
+        lowest = low if "min" in expand else hp.min_value
+        highest = high if "max" in expand else hp.max_value
+        low, high = snapped_to_grid(low, high, origin=hp.min_value, step=hp.step, log=log,
+                                    lowest=lowest, highest=highest)
     if type(hp).__name__ == "Int":
+        if hp.step is not None:
+            hp.min_value, hp.max_value = int(round(low)), int(round(high))
+            return
         low = max(math.floor(low), 1) if log else math.floor(low)
         hp.min_value, hp.max_value = int(low), int(max(math.ceil(high), low + 1))
     else:
         hp.min_value, hp.max_value = float(low), float(high)
 
 
+def is_limit(hp, edge):
+    """Whether `edge` of `hp`'s range is a limit no value can pass: 0 for a
+    regularization strength (a dropout rate, an L2 factor) is "none"."""
+    return (edge == "min" and hp.min_value == 0
+            and hyperparameter_kind(hp.name) == "regularization")
+
+
 def boundary_warning(hp, top_values, round_number, *, expands=False):
-    """A warning dict when the best of `top_values` (best first) sits on an edge of `hp`."""
+    """A warning dict when the best of `top_values` (best first) sits on an
+    edge of `hp` that better values could lie beyond."""
     positions = [hp.value_to_prob(v) for v in top_values]
     edge = edge_of(positions[0], positions)
-    if edge is None:
+    if edge is None or is_limit(hp, edge):
         return None
     message = (
         f"Round {round_number}: the best {hp.name}={top_values[0]:.3g} sits at the "

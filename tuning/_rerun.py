@@ -28,6 +28,35 @@ def _run_once(tuner, hp, seed, fit_args, fit_kwargs, epochs):
     return _best_value(history, tuner.oracle.objective)
 
 
+def _public_values(trial):
+    values = trial.hyperparameters.values
+    return {k: v for k, v in values.items() if k not in c2f.PRIVATE_KEYS}
+
+
+def distinct_best(ranked_trials, n):
+    """The first `n` of `ranked_trials` (best first) with distinct values.
+
+    A promoted trial re-trains an earlier trial's configuration: of identical
+    configurations only the better-ranked trial is kept.
+    """
+    picked, seen = [], []
+    for trial in ranked_trials:
+        values = _public_values(trial)
+        if values not in seen:
+            seen.append(values)
+            picked.append(trial)
+        if len(picked) == n:
+            break
+    return picked
+
+
+def seed_spread(scores):
+    """The sample standard deviation (ddof=1) of the finite `scores`: the
+    seed-to-seed noise estimated from a few runs; NaN with fewer than two."""
+    finite = [s for s in scores if math.isfinite(s)]
+    return float(np.std(finite, ddof=1)) if len(finite) > 1 else math.nan
+
+
 def rerun_best(tuner, fit_args, fit_kwargs, *, n, seeds, epochs):
     check_positive_int("n", n)
     seeds = list(seeds)
@@ -39,15 +68,14 @@ def rerun_best(tuner, fit_args, fit_kwargs, *, n, seeds, epochs):
     if epochs is not None:
         check_positive_int("epochs", epochs)
     rows = []
-    for trial in tuner.oracle.ranked_trials()[:n]:
+    for trial in distinct_best(tuner.oracle.ranked_trials(), n):
         hp = trial.hyperparameters
         trial_epochs = epochs or hp.values.get(c2f.EPOCHS_KEY, 1)
         scores = [_run_once(tuner, hp, s, fit_args, fit_kwargs, trial_epochs) for s in seeds]
-        values = {k: v for k, v in hp.values.items() if k not in c2f.PRIVATE_KEYS}
         rows.append(
             {"trial_id": trial.trial_id, "round": hp.values.get(c2f.ROUND_KEY),
              "search_score": float(trial.score), "mean": float(np.nanmean(scores)),
-             "std": float(np.nanstd(scores)), "runs": len(scores), **values}
+             "std": seed_spread(scores), "runs": len(scores), **_public_values(trial)}
         )
     frame = pd.DataFrame(rows)
     if not frame.empty:

@@ -5,7 +5,7 @@ import math
 import keras_tuner
 from keras_tuner.engine.trial import TrialStatus
 
-from keras_recipes.recipes._validation import check_choice, check_positive_int
+from keras_recipes.recipes._validation import check_choice, check_positive_int, check_seed
 from keras_recipes.tuning import _oracle_state
 from keras_recipes.tuning import _reports
 from keras_recipes.tuning import _sampling
@@ -37,7 +37,8 @@ class CoarseToFineOracle(_oracle_state.SavedAtomically, keras_tuner.Oracle):
     learning rate) and trains `fine_epochs` epochs; its first `promote`
     trials re-train the round before's best configurations for those longer
     epochs (as successive halving promotes its best), so a good region found
-    cheaply pays off at once. After each round, a best
+    cheaply pays off at once; a round that trains as long as the one before
+    (round 3 after round 2) promotes nothing. After each round, a best
     value at a range's edge is recorded in `boundary_warnings`; with
     `boundary="expand"` the next round's log range extends past that edge.
     Trials that diverge are infeasible: scored with a finite penalty, never
@@ -64,7 +65,8 @@ class CoarseToFineOracle(_oracle_state.SavedAtomically, keras_tuner.Oracle):
             cover a range more evenly). Defaults to `"random"`.
         boundary: `"warn"` or `"expand"`. Defaults to `"warn"`.
         early_stopping: Median stopping inside a round. Defaults to `True`.
-        seed: Random seed; `None` picks one. Defaults to `None`.
+        seed: Random seed (any integer, 0 included); `None` picks one.
+            Defaults to `None`.
         progress: Print one line per finished trial. Defaults to `True`.
         **kwargs: Passed to `keras_tuner.Oracle` (`hyperparameters`,
             `allow_new_entries`, `tune_new_entries`,
@@ -72,8 +74,9 @@ class CoarseToFineOracle(_oracle_state.SavedAtomically, keras_tuner.Oracle):
 
     Raises:
         ValueError: for a non-positive count, an unknown `sampling` or
-            `boundary`, `top_k` larger than `coarse_trials`, or `promote`
-            negative or larger than `top_k` or `fine_trials`.
+            `boundary`, a `seed` that is not an integer or `None`, `top_k`
+            larger than `coarse_trials`, or `promote` negative or larger
+            than `top_k` or `fine_trials`.
 
     Example:
 
@@ -108,6 +111,7 @@ class CoarseToFineOracle(_oracle_state.SavedAtomically, keras_tuner.Oracle):
             check_positive_int(name, value)
         check_choice("sampling", sampling, SAMPLINGS)
         check_choice("boundary", boundary, BOUNDARY_ACTIONS)
+        check_seed(seed)
         if top_k > coarse_trials:
             raise ValueError(
                 "Invalid value for argument `top_k`: expected at most "
@@ -130,6 +134,9 @@ class CoarseToFineOracle(_oracle_state.SavedAtomically, keras_tuner.Oracle):
             seed=seed,
             **kwargs,
         )
+        if seed is not None:
+            # keras-tuner reads `seed or random`: 0 would pick a random seed.
+            self.seed = self._seed_state = seed
         self.coarse_trials, self.fine_trials = coarse_trials, fine_trials
         self.coarse_epochs, self.fine_epochs = coarse_epochs, fine_epochs
         self.top_k, self.rounds, self.promote = top_k, rounds, promote
@@ -226,7 +233,7 @@ class CoarseToFineOracle(_oracle_state.SavedAtomically, keras_tuner.Oracle):
         return {"status": TrialStatus.RUNNING, "values": values}
 
     def _sample(self, position, round_number):
-        if round_number > 1 and position < self.promote:
+        if position < self.promote and self._promotes_into(round_number):
             ranked = self.ranked_trials(round_number - 1)
             if position < len(ranked):
                 # The last round's best, re-trained for this round's epochs.
@@ -236,6 +243,12 @@ class CoarseToFineOracle(_oracle_state.SavedAtomically, keras_tuner.Oracle):
             return self._random_values()
         return _sampling.halton_values(
             self.hyperparameters.space, self.seed + round_number, position)
+
+    def _promotes_into(self, round_number):
+        # Promotion pays for longer training only: a round with the epochs of
+        # the round before (round 3 after round 2) would re-train its best
+        # configurations exactly as they were trained.
+        return round_number > 1 and self.epochs_for(round_number) != self.epochs_for(round_number - 1)
 
     def _compute_values_hash(self, values):
         values = {k: v for k, v in values.items() if k not in PRIVATE_KEYS}

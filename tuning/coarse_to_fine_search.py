@@ -134,14 +134,15 @@ class CoarseToFineSearch(keras_tuner.Tuner):
             early_stopping=early_stopping, seed=seed, progress=progress,
             **{k: kwargs.pop(k) for k in self._ORACLE_ARGS if k in kwargs},
         )
-        # A worker's oracle becomes a client of the chief's: keep the seed here.
-        self._seed = oracle.seed
         super().__init__(
             oracle, hypermodel, directory=directory,
             project_name=project_name or "coarse_to_fine", overwrite=overwrite, **kwargs,
         )
         self._polls_since_trial = 0
         self._reload_search_of_another_process(overwrite)
+        # A worker's oracle becomes a client of the chief's: keep the seed
+        # here, read after a reload so a resumed search keeps its saved seed.
+        self._seed = oracle.seed
 
     def _reload_search_of_another_process(self, overwrite):
         # keras-tuner reloads only when this process' own `<tuner_id>.json`
@@ -249,14 +250,17 @@ class CoarseToFineSearch(keras_tuner.Tuner):
         return figures
 
     def rerun_best(self, *fit_args, n=3, seeds=(0, 1, 2), epochs=None, **fit_kwargs):
-        """Retrains the `n` best configurations once per seed.
+        """Retrains the `n` best distinct configurations once per seed.
 
         A winner is trusted only if its mean beats the runner-up by more than
-        the seed-to-seed spread (the trial noise).
+        the seed-to-seed spread (the trial noise), reported as `std`: the
+        sample standard deviation (ddof=1, NaN with a single seed). A
+        configuration trained in several rounds (a promoted trial) counts
+        once, with its better-ranked trial.
 
         Args:
             *fit_args: Training data etc., passed to `fit`.
-            n: Configurations to retrain. Defaults to `3`.
+            n: Distinct configurations to retrain. Defaults to `3`.
             seeds: One retraining per seed. Defaults to `(0, 1, 2)`.
             epochs: Epochs per run; `None` uses each trial's own epoch count.
                 Defaults to `None`.

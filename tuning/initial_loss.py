@@ -67,15 +67,16 @@ def check_initial_loss(model, x, y):
 
     Args:
         model: A compiled Keras model with a single loss.
-        x: Inputs, a few hundred examples are enough.
+        x: Inputs as arrays (NumPy arrays or tensors, not a
+            `tf.data.Dataset`); a few hundred examples are enough.
         y: Targets in the format the compiled loss expects.
 
     Returns:
         An `InitialLossCheck` with the numbers and a verdict.
 
     Raises:
-        ValueError: If the model is not compiled, or `x` and `y` differ in
-            length.
+        ValueError: If the model is not compiled, `x` or `y` is not an
+            array, or `x` and `y` differ in length.
 
     Example:
 

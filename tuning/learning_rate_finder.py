@@ -37,10 +37,11 @@ def find_learning_rate(
     Args:
         model: A compiled Keras model whose optimizer has a float learning
             rate (not a schedule).
-        x: Training inputs (NumPy arrays); batches cycle through them.
+        x: Training inputs as arrays (NumPy arrays or tensors, not a
+            `tf.data.Dataset`); batches cycle through them.
         y: Training targets.
-        min_lr: First learning rate. Defaults to `1e-7`.
-        max_lr: Last learning rate. Defaults to `10.0`.
+        min_lr: First learning rate (finite, > 0). Defaults to `1e-7`.
+        max_lr: Last learning rate (finite, > `min_lr`). Defaults to `10.0`.
         steps: Number of batches of the sweep. Defaults to `100`.
         batch_size: Batch size. Defaults to `32`.
         smoothing: EMA coefficient beta. Defaults to `0.98`.
@@ -55,7 +56,8 @@ def find_learning_rate(
 
     Raises:
         ValueError: If the model is not compiled, its learning rate is a
-            schedule, or an argument is out of range.
+            schedule, `x` or `y` is not an array, or an argument is out of
+            range.
 
     Example:
 
@@ -64,8 +66,8 @@ def find_learning_rate(
     0.0123...
     """
     _model_parts.check_compiled(model, "find_learning_rate")
-    min_lr = _validation.check_positive("min_lr", min_lr)
-    max_lr = _validation.check_positive("max_lr", max_lr)
+    min_lr = _check_finite_positive("min_lr", min_lr)
+    max_lr = _check_finite_positive("max_lr", max_lr)
     if max_lr <= min_lr:
         raise ValueError(
             "Invalid learning rate range: expected `max_lr` > `min_lr`. "
@@ -75,6 +77,7 @@ def find_learning_rate(
     batch_size = _validation.check_positive_int("batch_size", batch_size)
     smoothing = _validation.check_rate("smoothing", smoothing)
     divergence_factor = _validation.check_positive("divergence_factor", divergence_factor)
+    _validation.check_seed(seed)
     x, y = _model_parts.as_arrays(x, y, "find_learning_rate")
     _check_settable(model.optimizer)
     learning_rates = min_lr * (max_lr / min_lr) ** np.linspace(0.0, 1.0, steps)
@@ -85,6 +88,16 @@ def find_learning_rate(
     finally:
         _restore(model, snapshot)
     return LearningRateFinderResult(learning_rates[: len(losses)], losses, smoothing)
+
+
+def _check_finite_positive(name, value):
+    value = _validation.check_positive(name, value)
+    if not math.isfinite(value):
+        raise ValueError(
+            f"Invalid value for argument `{name}`: expected a finite number > 0. "
+            f"Received: {name}={value!r}"
+        )
+    return value
 
 
 def _check_settable(optimizer):

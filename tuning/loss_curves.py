@@ -1,5 +1,8 @@
 """Step 6 of the training guideline: read the loss curves."""
 
+import math
+import numbers
+
 import pandas as pd
 
 from keras_recipes.callbacks import _curve_rules
@@ -22,7 +25,8 @@ def diagnose_curves(history, chance_loss=None, thresholds=None, learning_rate_su
             `.history`) or a DataFrame with one row per epoch; it needs a
             `loss` column, and `val_loss` for overfitting.
         chance_loss: The loss of guessing (`ln C` for C classes), used as the
-            loss scale; `None` uses the first epoch's loss. Defaults to `None`.
+            loss scale, a finite number > 0; `None` uses the first epoch's
+            loss. Defaults to `None`.
         thresholds: Overrides of `DIAGNOSIS_THRESHOLDS` entries, e.g.
             `{"overfit_patience": 5}`. Defaults to `None`.
         learning_rate_suggestion: An LR finder suggestion to name in the
@@ -32,7 +36,8 @@ def diagnose_curves(history, chance_loss=None, thresholds=None, learning_rate_su
         A list of `Finding`s, empty for healthy curves.
 
     Raises:
-        ValueError: If there is no `loss` column or a threshold is unknown.
+        ValueError: If there is no `loss` column, a threshold is unknown, or
+            `chance_loss` is not a finite number > 0.
 
     Example:
 
@@ -40,10 +45,25 @@ def diagnose_curves(history, chance_loss=None, thresholds=None, learning_rate_su
     >>> [finding.kind for finding in diagnose_curves(history)]
     ['overfitting']
     """
+    _check_chance_loss(chance_loss)
     curves = curves_frame(history)
     t = resolve_thresholds(thresholds)
     reference = _curve_rules.reference_loss(curves, chance_loss)
     return _curve_rules.curve_findings(curves, reference, t, learning_rate_suggestion)
+
+
+def _check_chance_loss(chance_loss):
+    # A scale of 0, below 0 or NaN turns every rule's comparison false: no finding.
+    valid = chance_loss is None or (
+        isinstance(chance_loss, numbers.Real) and not isinstance(chance_loss, bool)
+        and math.isfinite(chance_loss) and chance_loss > 0
+    )
+    if not valid:
+        raise ValueError(
+            "Invalid value for argument `chance_loss`: expected a finite number > 0 "
+            "(the loss of guessing, e.g. ln C for C classes) or None. "
+            f"Received: chance_loss={chance_loss!r}"
+        )
 
 
 def curves_frame(history):

@@ -1,5 +1,6 @@
 """`mlp_hypermodel`: a ready keras-tuner HyperModel on the MLP recipes."""
 
+import math
 import numbers
 
 import keras_tuner
@@ -12,7 +13,9 @@ TASKS = ("classification", "regression")
 
 
 def _is_number(value):
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+    """A finite real number (an infinite bound cannot be sampled)."""
+    return (isinstance(value, numbers.Real) and not isinstance(value, bool)
+            and math.isfinite(value))
 
 
 def _check_span(name, value, *, log):
@@ -33,8 +36,8 @@ def _check_span(name, value, *, log):
     if not ok:
         kind = "0 < min < max" if log else "0 <= min < max"
         raise ValueError(
-            f"Invalid value for argument `{name}`: expected a number or a (min, max) "
-            f"range with {kind}. Received: {name}={value!r}"
+            f"Invalid value for argument `{name}`: expected a finite number or a "
+            f"(min, max) range of finite numbers with {kind}. Received: {name}={value!r}"
         )
     return (float(value[0]), float(value[1]))
 

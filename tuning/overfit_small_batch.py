@@ -1,6 +1,7 @@
 """Step 2 of the training guideline: can the model overfit a small sample?"""
 
 import dataclasses
+import numbers
 from typing import Optional
 
 import keras
@@ -67,20 +68,21 @@ def overfit_small_batch(model, x, y, n=32, epochs=200, target_accuracy=0.99, see
 
     Args:
         model: A compiled Sequential or functional Keras model.
-        x: Inputs; `n` rows are sampled from them.
+        x: Inputs as arrays (NumPy arrays or tensors, not a
+            `tf.data.Dataset`); `n` rows are sampled from them.
         y: Targets in the format the compiled loss expects.
         n: Number of examples to memorize. Defaults to `32`.
         epochs: Most epochs to train. Defaults to `200`.
-        target_accuracy: Training accuracy that counts as memorized.
-            Defaults to `0.99`.
-        seed: Seed of the sampling. Defaults to `0`.
+        target_accuracy: Training accuracy in (0, 1] that counts as
+            memorized. Defaults to `0.99`.
+        seed: Seed of the sampling (an integer). Defaults to `0`.
 
     Returns:
         An `OverfitResult`.
 
     Raises:
-        ValueError: If the model is not compiled or cannot be cloned, or an
-            argument is out of range.
+        ValueError: If the model is not compiled or cannot be cloned, `x` or
+            `y` is not an array, or an argument is out of range.
 
     Example:
 
@@ -91,7 +93,8 @@ def overfit_small_batch(model, x, y, n=32, epochs=200, target_accuracy=0.99, see
     _model_parts.check_compiled(model, "overfit_small_batch")
     n = _validation.check_positive_int("n", n)
     epochs = _validation.check_positive_int("epochs", epochs)
-    target_accuracy = _validation.check_positive("target_accuracy", target_accuracy)
+    target_accuracy = _check_accuracy(target_accuracy)
+    _validation.check_seed(seed)
     x, y = _model_parts.as_arrays(x, y, "overfit_small_batch")
     rows = np.random.default_rng(seed).permutation(len(x))[:n]
     copy, classification = _compiled_copy(model)
@@ -101,6 +104,15 @@ def overfit_small_batch(model, x, y, n=32, epochs=200, target_accuracy=0.99, see
         shuffle=False, callbacks=[stopper],
     )
     return _result(pd.DataFrame(history.history), stopper.reached_at)
+
+
+def _check_accuracy(value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value <= 1:
+        raise ValueError(
+            "Invalid value for argument `target_accuracy`: expected a number in "
+            f"(0, 1]. Received: target_accuracy={value!r}"
+        )
+    return float(value)
 
 
 def _compiled_copy(model):

@@ -20,7 +20,8 @@ def _space():
 def _oracle(tmp_path, **kwargs):
     settings = dict(coarse_trials=8, fine_trials=4, coarse_epochs=2, fine_epochs=4,
                     top_k=3, seed=3, progress=False)
-    oracle = CoarseToFineOracle("val_accuracy", hyperparameters=_space(), **{**settings, **kwargs})
+    settings["hyperparameters"] = _space()
+    oracle = CoarseToFineOracle("val_accuracy", **{**settings, **kwargs})
     oracle._set_project_dir(str(tmp_path), "oracle")
     return oracle
 
@@ -217,3 +218,51 @@ def test_bad_settings_are_rejected(kwargs, match):
 def test_a_list_of_objectives_is_rejected():
     with pytest.raises(ValueError, match="objective"):
         CoarseToFineOracle(["val_loss", "val_accuracy"])
+
+
+def _stepped_space():
+    hp = keras_tuner.HyperParameters()
+    hp.Int("units", 8, 64, step=8)
+    hp.Float("momentum", 0.0, 0.5, step=0.1)
+    hp.Float("learning_rate", 1e-6, 1e-1, sampling="log")
+    return hp
+
+
+@pytest.mark.parametrize("sampling", ["random", "halton"])
+def test_later_rounds_sample_only_the_grid_of_a_stepped_range(tmp_path, sampling):
+    oracle = _oracle(tmp_path, hyperparameters=_stepped_space(), rounds=3, sampling=sampling)
+    trials = _run(oracle)
+    assert len(trials) == 16 and len(oracle.round_ranges) == 3
+    for trial in trials:
+        values = trial.hyperparameters.values
+        assert values["units"] % 8 == 0 and 8 <= values["units"] <= 64
+        tenths = values["momentum"] * 10
+        assert abs(tenths - round(tenths)) < 1e-9 and 0.0 <= values["momentum"] <= 0.5
+    for ranges in oracle.round_ranges[1:]:
+        assert ranges["units"]["min_value"] % 8 == 0 and ranges["units"]["max_value"] % 8 == 0
+
+
+def test_seed_zero_gives_a_reproducible_search(tmp_path):
+    assert CoarseToFineOracle(seed=0).seed == 0
+    first = _oracle(tmp_path / "a", seed=0)
+    second = _oracle(tmp_path / "b", seed=0)
+    values = [t.hyperparameters.values for t in _run(first, count=6)]
+    assert [t.hyperparameters.values for t in _run(second, count=6)] == values
+    assert values != [t.hyperparameters.values for t in _run(_oracle(tmp_path / "c", seed=1), count=6)]
+
+
+def test_a_round_as_long_as_the_one_before_promotes_nothing(tmp_path):
+    oracle = _oracle(tmp_path, rounds=3, promote=1)
+    trials = _run(oracle)
+    public = lambda t: {k: v for k, v in t.hyperparameters.values.items() if k not in c2f.PRIVATE_KEYS}  # noqa: E731
+    coarse, second, third = trials[:8], trials[8:12], trials[12:]
+    # Round 2 (4 epochs after 2) re-trains round 1's best; round 3 (4 after 4)
+    # trains only configurations not trained for 4 epochs before.
+    assert public(second[0]) == public(max(coarse, key=lambda t: t.score))
+    earlier = [public(t) for t in coarse + second]
+    assert all(public(t) not in earlier for t in third)
+
+
+def test_a_seed_that_is_not_an_integer_is_rejected():
+    with pytest.raises(ValueError, match=r"`seed`: expected an integer or None\. Received: seed='a'"):
+        CoarseToFineOracle("val_loss", seed="a")

@@ -1,12 +1,15 @@
 """Tiny real searches: a few trials of 1-2 epochs on a few hundred digits."""
 
 
+import math
+
 import keras
 import keras_tuner
 import numpy as np
 import pytest
 
 from keras_recipes.tuning import CoarseToFineSearch, mlp_hypermodel
+from keras_recipes.tuning import _rerun
 
 
 @pytest.fixture
@@ -165,3 +168,38 @@ def test_trials_leave_no_train_graph_behind(tmp_path, small_digits):
     assert len(tuner.results_dataframe()) == 3
     del tuner
     assert _live_train_graphs() - before == 0
+
+
+def test_rerun_best_retrains_distinct_configurations(tmp_path, small_digits):
+    x, y, x_val, y_val = small_digits
+    hypermodel = mlp_hypermodel((64,), 10, learning_rate=(1e-3, 1e-1), hidden_units=(8,))
+    # Round 2's only trial re-trains round 1's best: 3 trials, 2 configurations.
+    tuner = _search(tmp_path, hypermodel, coarse_trials=2, fine_trials=1, top_k=1)
+    tuner.search(x, y, validation_data=(x_val, y_val), batch_size=64)
+    rerun = tuner.rerun_best(x, y, validation_data=(x_val, y_val), n=3, seeds=[0, 1],
+                             epochs=1, batch_size=64)
+    assert len(rerun) == 2
+    assert len({(r.learning_rate, r.l2) for r in rerun.itertuples()}) == 2
+    # Of the two trials of the promoted configuration, the better-ranked one is kept.
+    ranked = [t.trial_id for t in tuner.oracle.ranked_trials()]
+    dropped = ({"0", "1", "2"} - set(rerun["trial_id"])).pop()
+    twin = tuner.oracle.trials[dropped].hyperparameters.values["learning_rate"]
+    kept = rerun.loc[rerun["learning_rate"] == twin, "trial_id"].item()
+    assert ranked.index(kept) < ranked.index(dropped)
+    assert (rerun["std"] >= 0).all() and (rerun["runs"] == 2).all()
+
+
+def test_the_seed_spread_is_the_sample_standard_deviation():
+    assert _rerun.seed_spread([0.5, 0.7]) == pytest.approx(0.1 * 2**0.5)
+    assert _rerun.seed_spread([0.5, 0.7, float("nan")]) == pytest.approx(0.1 * 2**0.5)
+    assert math.isnan(_rerun.seed_spread([0.5]))
+
+
+def test_a_resumed_search_keeps_its_saved_random_seed(tmp_path):
+    hypermodel = mlp_hypermodel((64,), 10, hidden_units=(8,))
+    first = _search(tmp_path, hypermodel, seed=None)
+    first.save()
+    for _ in range(3):  # a fresh random pick would differ from the saved seed
+        resumed = _search(tmp_path, hypermodel, seed=None)
+        assert resumed.oracle.seed == first.oracle.seed
+        assert resumed._seed == first._seed == first.oracle.seed

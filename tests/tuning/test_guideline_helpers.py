@@ -4,7 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from keras_recipes.tuning import check_initial_loss, overfit_small_batch
+from keras_recipes.tuning import _model_parts
+from keras_recipes.tuning import check_initial_loss, find_learning_rate, overfit_small_batch
 
 
 def _mlp(loss="sparse_categorical_crossentropy", outputs=10, activation="softmax",
@@ -106,3 +107,56 @@ def test_overfit_small_batch_rejects_bad_n(digits):
     x, _, y, _ = digits
     with pytest.raises(ValueError, match="Received: n=0"):
         overfit_small_batch(_mlp(), x, y, n=0)
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [
+        "SparseCategoricalCrossentropy",
+        keras.losses.SparseCategoricalCrossentropy(name="xent"),
+        keras.losses.sparse_categorical_crossentropy,
+    ],
+    ids=["class-name", "custom-name", "function"],
+)
+def test_initial_loss_recognizes_the_loss_by_its_class(digits, loss):
+    x, _, y, _ = digits
+    check = check_initial_loss(_mlp(loss=loss), x[:256], y[:256])
+    assert check.chance_loss == pytest.approx(math.log(10))
+    assert check.verdict == "as_expected"
+
+
+@pytest.mark.parametrize(
+    "loss, kind",
+    [
+        ("sparse_categorical_crossentropy", "categorical"),
+        ("CategoricalCrossentropy", "categorical"),
+        ("bce", "binary"),
+        (keras.losses.BinaryCrossentropy(name="bits"), "binary"),
+        (keras.losses.CategoricalCrossentropy(from_logits=True, name="ce"), "categorical"),
+        (keras.losses.MeanSquaredError(name="binary_crossentropy"), None),
+        ("MeanSquaredError", None),
+    ],
+)
+def test_classification_kind_follows_the_loss_not_its_name(loss, kind):
+    outputs, activation = (1, "sigmoid") if kind == "binary" else (10, "softmax")
+    assert _model_parts.classification_kind(_mlp(loss, outputs, activation)) == kind
+
+
+def test_guideline_helpers_refuse_a_dataset_with_a_clear_error(digits):
+    import tensorflow as tf
+
+    x, _, y, _ = digits
+    dataset = tf.data.Dataset.from_tensor_slices((x[:64], y[:64])).batch(32)
+    for helper in (check_initial_loss, overfit_small_batch, find_learning_rate):
+        with pytest.raises(ValueError, match=r"not a `tf.data.Dataset`.*Received: x=<_BatchDataset>, y=None"):
+            helper(_mlp(), dataset, None)
+
+
+@pytest.mark.parametrize("target_accuracy", [1.5, 0.0, -0.1, float("nan"), True])
+def test_overfit_small_batch_rejects_a_target_accuracy_outside_0_1(digits, target_accuracy):
+    x, _, y, _ = digits
+    with pytest.raises(ValueError, match=r"`target_accuracy`: expected a number in \(0, 1\]\. "
+                                         rf"Received: target_accuracy={target_accuracy!r}"):
+        overfit_small_batch(_mlp(), x, y, n=8, epochs=2, target_accuracy=target_accuracy)
+    with pytest.raises(ValueError, match="Received: seed='a'"):
+        overfit_small_batch(_mlp(), x, y, n=8, epochs=2, seed="a")

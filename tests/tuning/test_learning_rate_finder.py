@@ -103,3 +103,17 @@ def test_suggestion_rules_on_a_known_curve():
     valley = valley_index(losses)
     assert 1e-4 < learning_rates[valley] < 1e-1
     np.testing.assert_allclose(smooth(np.ones(5), 0.98), np.ones(5))
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"max_lr": float("inf")}, r"`max_lr`: expected a finite number > 0\. Received: max_lr=inf"),
+        ({"min_lr": float("nan")}, r"`min_lr`: expected a number > 0\. Received: min_lr=nan"),
+        ({"seed": "a"}, r"`seed`: expected an integer or None\. Received: seed='a'"),
+        ({"seed": 1.5}, r"Received: seed=1\.5"),
+    ],
+)
+def test_sweep_rejects_non_finite_rates_and_bad_seeds(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        find_learning_rate(_model("sgd"), np.zeros((8, 64)), np.zeros(8), steps=5, **kwargs)

@@ -101,3 +101,10 @@ def test_bad_inputs():
         diagnose_curves({"val_loss": [1.0, 0.5]})
     with pytest.raises(ValueError, match="Unknown diagnosis threshold.*Received: thresholds="):
         diagnose_curves({"loss": [1.0, 0.5]}, thresholds={"patience": 3})
+
+
+@pytest.mark.parametrize("chance_loss", [0, -1.0, float("nan"), float("inf"), "2.3"])
+def test_a_chance_loss_that_is_not_a_positive_number_is_rejected(chance_loss):
+    with pytest.raises(ValueError, match=r"`chance_loss`: expected a finite number > 0 .* or None\. "
+                                         rf"Received: chance_loss={chance_loss!r}"):
+        diagnose_curves({"loss": [2.3, 2.0, 1.9, 2.5, 4.0, 8.0]}, chance_loss=chance_loss)

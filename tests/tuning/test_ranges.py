@@ -1,5 +1,7 @@
 import math
 
+import keras_tuner
+import numpy as np
 import pytest
 
 from keras_recipes.tuning import _ranges
@@ -59,3 +61,52 @@ def test_divergence_is_any_non_finite_loss_or_objective():
     assert _trial_rules.is_diverged([1.0, float("nan")], [0.5, 0.5])
     assert _trial_rules.is_diverged([1.0, 0.9], [0.5, float("inf")])
     assert not _trial_rules.is_diverged([1.0, 0.9], [0.5, 0.6])
+
+
+def _on_grid(value, origin, step):
+    return abs((value - origin) / step - round((value - origin) / step)) < 1e-9
+
+
+def test_narrowing_a_stepped_int_keeps_the_bounds_on_its_grid():
+    hps = keras_tuner.HyperParameters()
+    hps.Int("units", 8, 64, step=8)
+    units = hps.space[0]
+    # The margin is 0.1 * 56 = 5.6: [24 - 5.6, 32 + 5.6] widens to the grid.
+    _ranges.narrow_hyperparameter(units, [32, 24])
+    assert (units.min_value, units.max_value) == (16, 40)
+    assert sorted(units.values) == [16, 24, 32, 40]
+    _ranges.narrow_hyperparameter(units, [24])  # round 3: still the first grid
+    assert (units.min_value, units.max_value) == (16, 32)
+
+
+def test_narrowing_a_stepped_float_keeps_the_bounds_on_its_grid():
+    hps = keras_tuner.HyperParameters()
+    hps.Float("momentum", 0.0, 0.5, step=0.1)
+    momentum = hps.space[0]
+    _ranges.narrow_hyperparameter(momentum, [0.2, 0.3])  # [0.15, 0.35] before snapping
+    assert (momentum.min_value, momentum.max_value) == (0.1, 0.4)
+    assert all(_on_grid(momentum.prob_to_value(u), 0.0, 0.1) for u in np.linspace(0, 0.999, 50))
+
+
+def test_snapped_range_keeps_a_grid_point_and_stays_inside():
+    # At an edge, the margin would leave the range: the edge grid point stays.
+    assert _ranges.snapped_to_grid(6.0, 9.0, origin=8, step=8, log=False, lowest=8,
+                                   highest=60) == (8.0, 16.0)
+    # 60 is not on the grid 8, 16, ..., 56: the top grid point is 56.
+    assert _ranges.snapped_to_grid(50.0, 60.0, origin=8, step=8, log=False, lowest=8,
+                                   highest=60) == (48.0, 56.0)
+    # A log grid multiplies: 2, 4, 8, ..., 64.
+    assert _ranges.snapped_to_grid(5.0, 20.0, origin=2, step=2, log=True, lowest=2,
+                                   highest=64) == (4.0, 32.0)
+    assert _ranges.snapped_to_grid(16.0, 16.0, origin=8, step=8, log=False, lowest=8,
+                                   highest=64) == (16.0, 16.0)
+
+
+def test_a_regularization_strength_at_zero_is_a_limit_not_a_warning():
+    hps = keras_tuner.HyperParameters()
+    hps.Float("dropout", 0.0, 0.5)
+    hps.Float("shift", 0.0, 0.5)
+    dropout, shift = hps.space
+    assert _ranges.boundary_warning(dropout, [0.0, 0.01, 0.3], 1) is None
+    assert _ranges.boundary_warning(shift, [0.0, 0.01, 0.3], 1)["edge"] == "min"
+    assert _ranges.boundary_warning(dropout, [0.5, 0.49, 0.1], 1)["edge"] == "max"
