@@ -8,8 +8,9 @@ the activation part (each present only when a monitor asked for it).
   gradient record, then L half sums of squares (`tf.nn.l2_loss`) each of
   that step's gradients, of the weights before it and of its update, then
   the ring: R x L half sums of the last R steps (row `step % R`; R is the
-  record interval, rounded up to whole batches of several steps). The host turns them into norms, the peak and the non-finite
-  steps (`gradient_snapshot`): square roots and maxima cost ops in the step.
+  record interval, rounded up to whole batches of several steps). The host
+  turns them into norms, the peak and the non-finite steps
+  (`gradient_snapshot`): square roots and maxima cost ops in the step.
 - Activation part: the step of the last activation record, then the
   `stacked_statistics` vector of the watched layer calls (one part per call).
 """
