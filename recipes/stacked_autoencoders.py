@@ -143,8 +143,18 @@ def greedy_pretrain(model, x, *, epochs=10, batch_size=32, noise=None, noise_lev
                                  verbose=verbose).history["loss"]
         units = encoder.output_shape[-1]
         rows += [(stage, units, epoch, loss) for epoch, loss in enumerate(losses, start=1)]
-        codes = encoder.predict(codes, batch_size=max(batch_size, 256), verbose=0)
+        codes = _encode(encoder, codes, max(batch_size, 256))
     return pd.DataFrame(rows, columns=["stage", "units", "epoch", "loss"])
+
+
+def _encode(encoder, codes, batch_size):
+    """`encoder`'s outputs in inference mode, batch by batch and eagerly:
+    `predict` would trace a new function for every stage (and TF warns
+    about the retracing)."""
+    return np.concatenate([
+        keras.ops.convert_to_numpy(encoder(codes[start : start + batch_size], training=False))
+        for start in range(0, len(codes), batch_size)
+    ])
 
 
 def train_stacked_autoencoder(model, x, y, *, pretrain_epochs=10, epochs=10, batch_size=32,

@@ -1,3 +1,5 @@
+import logging
+
 import numpy as np
 import pytest
 
@@ -89,3 +91,15 @@ def test_train_stacked_autoencoder_checks_its_own_arguments(digits):
         train_stacked_autoencoder(model, x_train, y_train, pretrain_epochs=0, epochs=3)
     with pytest.raises(ValueError, match="Received: batch_size=0"):
         train_stacked_autoencoder(model, x_train, y_train, pretrain_epochs=1, batch_size=0)
+
+
+def test_codes_are_computed_without_retracing_warnings(caplog):
+    # `predict` on each stage's encoder traced a function per stage (and per
+    # last, shorter batch), and TensorFlow warned about the retracing.
+    x = np.random.default_rng(0).random((300, 64)).astype("float32")
+    y = np.arange(300) % 10
+    with caplog.at_level(logging.WARNING, logger="tensorflow"):
+        train_stacked_autoencoder(stacked_autoencoder((64,), [32, 16], classes=10), x, y,
+                                  pretrain_epochs=1, epochs=1)
+        greedy_pretrain(stacked_autoencoder((64,), [32, 16, 8], classes=10), x, epochs=1)
+    assert not [r for r in caplog.records if "retracing" in r.getMessage()]
