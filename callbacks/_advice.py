@@ -41,7 +41,9 @@ ADVICE = {
     ),
     "underfitting": (
         "Use a bigger model (more units or layers), train longer, and reduce "
-        "the regularization."
+        "the regularization. If a linear model (e.g. logistic regression) "
+        "does no better, the labels may be noisy: the loss may already be "
+        "near what the data allows."
     ),
     "needs_more_training": "Train longer: both losses are still going down.",
     "learning_rate_too_high": "Lower the learning rate{lr}, about 10x to start with.",

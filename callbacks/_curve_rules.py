@@ -34,11 +34,12 @@ def progress(curves, reference):
 
 
 def worst(curves, reference):
-    """The highest epoch training loss, in multiples of the reference loss."""
+    """(the highest epoch training loss in multiples of `reference`, its epoch)."""
     losses = curves["loss"].to_numpy(dtype="float64")
     if not np.isfinite(losses).all() or reference <= 0:
-        return math.inf
-    return float(losses.max()) / reference
+        return math.inf, len(losses) - 1
+    epoch = int(np.argmax(losses))
+    return float(losses[epoch]) / reference, epoch
 
 
 def curve_findings(curves, reference, t, suggestion=None, start=None):

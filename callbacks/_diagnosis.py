@@ -15,7 +15,8 @@ EXPLAINED_BY = {
     "underfitting": ("dead_relu", "saturated_activation", "vanishing_gradient", *_BLOWN_UP),
     # After a blow-up the curves describe a broken network, not a training
     # that needs more epochs or regularization.
-    "needs_more_training": _BLOWN_UP,
+    # A network-level cause comes first: training longer does not cure it.
+    "needs_more_training": (*_BLOWN_UP, "dead_relu", "saturated_activation", "vanishing_gradient"),
     "overfitting": _BLOWN_UP,
     "loss_not_decreasing": (*_BLOWN_UP, "learning_rate_too_high"),
     # Dead or saturated units also give zero updates; that is not the learning rate.
@@ -32,7 +33,7 @@ KIND_ORDER = (
 
 
 def diagnose(curves, gradients, activations, t, chance_loss=None, initial_loss=None,
-             suggestion=None):
+             suggestion=None, initial_penalty=0.0):
     """All findings for one training run.
 
     Args:
@@ -43,18 +44,22 @@ def diagnose(curves, gradients, activations, t, chance_loss=None, initial_loss=N
         chance_loss: Loss of guessing, or `None` if unknown.
         initial_loss: Loss of the first training batch, or `None`.
         suggestion: LR finder suggestion for the advice, or `None`.
+        initial_penalty: The regularization losses (`model.losses`) at the
+            start of training: part of the logged loss that is no sign of a
+            learning rate too high.
 
     Returns:
         A list of `Finding`s in `KIND_ORDER`, at most one non-finite finding.
     """
-    found, curve = [], {"progress": math.inf, "worst": 0.0, "kinds": []}
+    found, curve = [], {"progress": math.inf, "worst": 0.0, "worst_epoch": 0, "kinds": []}
     if curves is not None and len(curves):
         reference = _curve_rules.reference_loss(curves, chance_loss, initial_loss)
         found = _curve_rules.curve_findings(curves, reference, t, suggestion, initial_loss)
         curve["kinds"] = [finding.kind for finding in found]
         if len(curves) >= t["min_epochs"] or "non_finite" in curve["kinds"]:
             curve["progress"] = _curve_rules.progress(curves, reference)
-            curve["worst"] = _curve_rules.worst(curves, reference)
+            curve["worst"], curve["worst_epoch"] = _curve_rules.worst(
+                curves, reference + (initial_penalty or 0.0))
     # Once a NaN went through the network its statistics say nothing more.
     finite_gradients, finite_activations = _before_non_finite(gradients, activations)
     layer_found = (

@@ -161,15 +161,23 @@ def learning_rate_findings(gradients, curve, t, suggestion=None):
         finite = gradients.iloc[: max(1, len(gradients) // 10)]
     ratios = finite.groupby("layer", sort=False)["update_ratio"].median()
     largest = float(ratios.max())
-    # An epoch's loss many times the reference (chance, or the start) is as
-    # unstable as a diverging one: big steps threw the model off.
-    far_above = curve.get("worst", 0.0) >= t["high_loss_factor"]
-    if (kinds & set(UNSTABLE_KINDS) or far_above) and largest >= t["update_ratio_high"]:
-        unstable = sorted(kinds & set(UNSTABLE_KINDS))
-        evidence = {"median_update_ratio": largest,
-                    "curve": unstable or [f"epoch loss up to {curve['worst']:.3g}x the reference"]}
+    if kinds & set(UNSTABLE_KINDS) and largest >= t["update_ratio_high"]:
+        evidence = {"median_update_ratio": largest, "curve": sorted(kinds & set(UNSTABLE_KINDS))}
         return [Finding("learning_rate_too_high", str(ratios.idxmax()), None, None, evidence,
                         advice_for("learning_rate_too_high", suggestion))]
+    if curve.get("worst", 0.0) >= t["high_loss_factor"]:
+        # An epoch's loss many times the reference (chance, or the start, plus
+        # the regularization penalty) is as unstable as a diverging one, if
+        # the steps were big up to then: afterwards dead units or settled
+        # weights make them small again.
+        early = finite[finite["epoch"] <= curve["worst_epoch"]]
+        early_ratios = early.groupby("layer", sort=False)["update_ratio"].median()
+        if not early.empty and float(early_ratios.max()) >= t["update_ratio_high"]:
+            evidence = {"median_update_ratio": float(early_ratios.max()),
+                        "curve": [f"epoch loss up to {curve['worst']:.3g}x the reference"],
+                        "up_to_epoch": int(curve["worst_epoch"])}
+            return [Finding("learning_rate_too_high", str(early_ratios.idxmax()), None, None,
+                            evidence, advice_for("learning_rate_too_high", suggestion))]
     if "loss_not_decreasing" in kinds and largest < t["update_ratio_low"]:
         evidence = {"largest_median_update_ratio": largest, "loss_progress": curve["progress"]}
         return [Finding("learning_rate_too_low", None, None, None, evidence,

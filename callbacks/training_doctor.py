@@ -81,6 +81,7 @@ class TrainingDoctor(keras.callbacks.Callback):
 
     def _reset(self):
         self._epochs, self._initial_loss, self._chance_loss = [], None, None
+        self._initial_penalty = 0.0
         self._first_epoch, self._epoch = None, None
         self._findings, self.stopped_on = [], None
 
@@ -105,6 +106,7 @@ class TrainingDoctor(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self._reset()
         self._chance_loss = _doctor_report.chance_loss(self.model)
+        self._initial_penalty = _doctor_report.regularization_penalty(self.model)
         self._forward("on_train_begin", logs)
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -150,7 +152,7 @@ class TrainingDoctor(keras.callbacks.Callback):
         return _diagnosis.diagnose(
             self.curves(), self.gradient_monitor.to_dataframe(),
             self.activation_stats.to_dataframe(), self.thresholds,
-            self._chance_loss, self._initial_loss, self.suggestion,
+            self._chance_loss, self._initial_loss, self.suggestion, self._initial_penalty,
         )
 
     @property

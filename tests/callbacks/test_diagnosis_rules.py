@@ -47,6 +47,8 @@ def _curves(kind):
         return pd.DataFrame({"loss": [2.3, 2.0, 1.8, 1.7, 1.65, 1.63]})
     if kind == "far_above_chance":  # thrown off by big steps, then stuck there
         return pd.DataFrame({"loss": [1417.8, 1473.8, 1500.5, 1553.1, 1538.8, 1590.3]})
+    if kind == "thrown_off_then_stuck":  # big steps kill the units, then nothing moves
+        return pd.DataFrame({"loss": [6393.5, 2.48, 2.48, 2.48, 2.48, 2.48]})
     if kind == "bad_start":  # a huge first epoch, then a normal descent
         return pd.DataFrame({"loss": [40.0, 2.0, 1.2, 0.8, 0.6, 0.5]})
     if kind == "oscillating":
@@ -156,6 +158,39 @@ def test_learning_rate_too_high_from_a_loss_far_above_chance_with_big_updates():
     # a huge first epoch that then falls is no finding with normal updates.
     assert "learning_rate_too_high" not in [k for k, _ in _kinds("far_above_chance", _gradients({}))[0]]
     assert _kinds("bad_start", _gradients({}))[0] == []
+
+
+def test_learning_rate_too_high_reads_the_updates_up_to_the_worst_epoch():
+    # Adam at lr 3: huge steps in epoch 0, then the ReLUs die and the updates
+    # vanish, so the median over the whole run is about 0.
+    gradients = _gradients({})
+    gradients["update_ratio"] = np.where(gradients["epoch"] == 0, 0.5, 0.0)
+    kinds, findings = _kinds("thrown_off_then_stuck", gradients)
+    assert ("learning_rate_too_high", "dense") in kinds
+    evidence = [f.evidence for f in findings if f.kind == "learning_rate_too_high"][0]
+    assert evidence["up_to_epoch"] == 0 and evidence["median_update_ratio"] == pytest.approx(0.5)
+
+
+def test_a_regularization_penalty_is_not_a_loss_far_above_chance():
+    # L2 = 1.0: the logged loss starts near 1600 (penalty), the weights shrink
+    # fast (big update ratios); that is the penalty, not the learning rate.
+    curves, gradients = _curves("far_above_chance"), _gradients({}, update_ratio=0.05)
+    thresholds = resolve_thresholds({})
+    with_penalty = diagnose(curves, gradients, None, thresholds, chance_loss=CHANCE,
+                            initial_penalty=1580.0)
+    assert "learning_rate_too_high" not in [f.kind for f in with_penalty]
+    without = diagnose(curves, gradients, None, thresholds, chance_loss=CHANCE)
+    assert "learning_rate_too_high" in [f.kind for f in without]
+
+
+def test_network_level_causes_explain_needs_more_training():
+    from keras_recipes.callbacks import Finding
+    from keras_recipes.callbacks._diagnosis import _without_consequences
+
+    more = Finding("needs_more_training", None, 0, None, {}, "")
+    for cause in ("dead_relu", "saturated_activation", "vanishing_gradient"):
+        found = _without_consequences([Finding(cause, "dense", 0, 0, {}, ""), more])
+        assert [f.kind for f in found] == [cause]
 
 
 def test_learning_rate_suggestion_reaches_the_advice():

@@ -110,6 +110,14 @@ def thrown_off_huge_learning_rate():
     return _fit(model, keras.optimizers.SGD(50.0), SCCE, x, y, 4, 32)
 
 
+def units_killed_by_adam_at_three():
+    # Huge first steps kill the ReLUs; afterwards nothing moves, so the
+    # learning rate shows only in the updates up to the worst epoch.
+    x, xv, y, yv = _digits()
+    model = _mlp(64, [64, 64], "relu", init="he_normal")
+    return _fit(model, keras.optimizers.Adam(3.0), SCCE, x, y, 6, 32, (xv, yv), every=5)
+
+
 def not_decreasing_tiny_learning_rate():
     x, _, y, _ = _digits()
     model = _mlp(64, [32], "relu", init="he_normal")
@@ -234,6 +242,8 @@ BUGGY = {
     "saturated_tanh_large_init": (saturated_tanh_large_init, "saturated_activation"),
     "not_decreasing_tiny_learning_rate": (not_decreasing_tiny_learning_rate, "loss_not_decreasing"),
     "thrown_off_huge_learning_rate": (thrown_off_huge_learning_rate, "learning_rate_too_high"),
+    "units_killed_by_adam_at_three": (units_killed_by_adam_at_three,
+                                      ("dead_relu", "learning_rate_too_high")),
     "oscillating_batch_one_momentum": (oscillating_batch_one_momentum, "oscillating_loss"),
     "overfitting_big_net_tiny_data": (overfitting_big_net_tiny_data, "overfitting"),
     "underfitting_one_unit_bottleneck": (underfitting_one_unit_bottleneck, "underfitting"),

@@ -142,3 +142,12 @@ def test_subclassed_model(models):
     # No output shape, so no chance-level reference: a loss that does not
     # move is judged against the first batches' loss.
     assert "loss_not_decreasing" in [finding.kind for finding in doctor.findings]
+
+
+def test_regularization_penalty_at_the_start():
+    from keras_recipes.callbacks._doctor_report import regularization_penalty
+
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(
+        3, kernel_initializer="ones", kernel_regularizer=keras.regularizers.L2(0.5))])
+    assert regularization_penalty(model) == pytest.approx(0.5 * 12)  # 12 weights of 1
+    assert regularization_penalty(keras.Sequential([keras.layers.Dense(3)])) == 0.0  # not built
