@@ -27,6 +27,13 @@ _VERDICT_MESSAGES = {
     ),
 }
 
+#: For losses without classes, "chance" is predicting the mean target.
+_REGRESSION_TOO_HIGH = (
+    "The initial loss is well above the loss of predicting the mean target: "
+    "the untrained outputs (near 0) are far from the targets' scale. "
+    "Standardize the targets, or set the output layer's bias to their mean."
+)
+
 
 @dataclasses.dataclass
 class InitialLossCheck:
@@ -93,9 +100,10 @@ def check_initial_loss(model, x, y):
     chance = _chance_loss(model, y, loss)
     ratio = data_loss / chance if chance > 0 else math.inf
     verdict = initial_loss_verdict(ratio)
-    return InitialLossCheck(
-        data_loss, regularization, chance, ratio, verdict, _VERDICT_MESSAGES[verdict]
-    )
+    message = _VERDICT_MESSAGES[verdict]
+    if verdict == "too_high" and _model_parts.classification_kind(model) is None:
+        message = _REGRESSION_TOO_HIGH
+    return InitialLossCheck(data_loss, regularization, chance, ratio, verdict, message)
 
 
 def initial_loss_verdict(ratio):

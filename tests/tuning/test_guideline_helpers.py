@@ -59,6 +59,10 @@ def test_initial_loss_regression_uses_mean_prediction():
     model.compile(optimizer="sgd", loss="mse")
     check = check_initial_loss(model, x, y)
     assert check.chance_loss == pytest.approx(float(np.var(y)), rel=1e-4)
+    # Targets around 10: the untrained outputs (near 0) are far off. The
+    # advice is about the targets' scale, not softmax or `from_logits`.
+    assert check.verdict == "too_high"
+    assert "Standardize the targets" in check.message and "from_logits" not in check.message
 
 
 def test_initial_loss_needs_compiled_model():
