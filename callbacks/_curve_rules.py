@@ -102,16 +102,26 @@ def _oscillating(loss, val, ref, t, start):
     return None
 
 
+def _validated(loss, val):
+    """(training losses, validation losses, epoch numbers) of the epochs that
+    were validated (all of them unless `fit` had `validation_freq` > 1)."""
+    epochs = np.flatnonzero(np.isfinite(val))
+    return loss[epochs], val[epochs], epochs
+
+
 def _overfitting(loss, val, ref, t, start):
-    if val is None or not np.all(np.isfinite(val)):
+    if val is None:
+        return None
+    loss, val, epochs = _validated(loss, val)
+    if len(val) < 2:
         return None
     best = int(np.argmin(val))
     rise = val[-1] - val[best]
-    if (len(val) - 1 - best >= t["overfit_patience"] and rise > t["overfit_rise"] * val[best]
+    if (epochs[-1] - epochs[best] >= t["overfit_patience"] and rise > t["overfit_rise"] * val[best]
             and rise > t["overfit_min_rise"] * ref and loss[-1] < loss[best]):
-        evidence = {"best_val_epoch": best, "best_val_loss": val[best],
+        evidence = {"best_val_epoch": int(epochs[best]), "best_val_loss": val[best],
                     "last_val_loss": val[-1], "last_loss": loss[-1]}
-        return "overfitting", best + 1, evidence
+        return "overfitting", int(epochs[best]) + 1, evidence
     return None
 
 
@@ -124,11 +134,14 @@ def _window_drop(values, w):
 def _underfitting(loss, val, ref, t, start):
     w = min(t["curve_window"], len(loss) - 1)
     recent_drop = _window_drop(loss, w) / ref
-    gap_ok = val is None or abs(val[-1] - loss[-1]) <= t["underfit_gap"] * loss[-1]
+    checked = None if val is None else _validated(loss, val)
+    if checked is not None and not len(checked[1]):
+        checked = None  # never validated: judged on the training loss alone
+    gap_ok = checked is None or abs(checked[1][-1] - checked[0][-1]) <= t["underfit_gap"] * checked[0][-1]
     if recent_drop < t["plateau_drop"] and loss[-1] > t["underfit_level"] * ref and gap_ok:
         evidence = {"last_loss": loss[-1], "reference_loss": ref, "window_drop": recent_drop * ref}
-        if val is not None:
-            evidence["last_val_loss"] = val[-1]
+        if checked is not None:
+            evidence["last_val_loss"] = checked[1][-1]
         return "underfitting", len(loss) - w, evidence
     return None
 
@@ -136,10 +149,14 @@ def _underfitting(loss, val, ref, t, start):
 def _needs_more_training(loss, val, ref, t, start):
     # Seed 003: BOTH curves still improving. A training loss alone keeps
     # falling long after the model stopped getting better.
-    if val is None or not np.all(np.isfinite(val)):
+    if val is None:
         return None
+    _, val, _ = _validated(loss, val)
     w = min(t["curve_window"], len(loss) - 1)
-    drops = [_window_drop(loss, w) / ref, _window_drop(val, w) / ref]
+    w_val = min(t["curve_window"], len(val) - 1)
+    if w_val < 1:
+        return None
+    drops = [_window_drop(loss, w) / ref, _window_drop(val, w_val) / ref]
     if min(drops) > t["improving_drop"]:
         evidence = {"window_epochs": w, "window_drop": drops[0] * ref,
                     "window_val_drop": drops[1] * ref}

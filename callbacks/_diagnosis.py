@@ -52,7 +52,7 @@ def diagnose(curves, gradients, activations, t, chance_loss=None, initial_loss=N
         A list of `Finding`s in `KIND_ORDER`, at most one non-finite finding.
     """
     found, curve = [], {"progress": math.inf, "worst": 0.0, "worst_epoch": 0, "kinds": []}
-    if curves is not None and len(curves):
+    if curves is not None and len(curves) and "loss" in curves:  # an empty fit logs nothing
         reference = _curve_rules.reference_loss(curves, chance_loss, initial_loss)
         found = _curve_rules.curve_findings(curves, reference, t, suggestion, initial_loss)
         curve["kinds"] = [finding.kind for finding in found]

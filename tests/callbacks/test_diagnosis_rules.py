@@ -183,6 +183,26 @@ def test_a_regularization_penalty_is_not_a_loss_far_above_chance():
     assert "learning_rate_too_high" in [f.kind for f in without]
 
 
+def test_curves_validated_every_other_epoch():
+    # `fit(validation_freq=2)`: the epochs without validation have NaN there.
+    loss = np.linspace(1.0, 0.2, 10)
+    val = np.array([0.9, 0.8, 0.7, 0.75, 0.9, 1.0, 1.1, 1.2, 1.3, 1.4])
+    every_other = np.where(np.arange(10) % 2 == 1, val, np.nan)
+    for validation in (val, every_other):
+        curves = pd.DataFrame({"loss": loss, "val_loss": validation})
+        found = diagnose(curves, None, None, resolve_thresholds({}), chance_loss=CHANCE)
+        assert [f.kind for f in found] == ["overfitting"]
+    assert found[0].evidence["best_val_epoch"] == 3  # the second epoch validated every other
+    improving = pd.DataFrame({"loss": np.linspace(2.0, 0.5, 8),
+                              "val_loss": np.where(np.arange(8) % 2, np.linspace(2.1, 0.6, 8), np.nan)})
+    found = diagnose(improving, None, None, resolve_thresholds({}), chance_loss=CHANCE)
+    assert [f.kind for f in found] == ["needs_more_training"]
+    # No epoch validated at all: judged on the training loss alone.
+    flat = pd.DataFrame({"loss": [2.2, 2.19, 2.19, 2.19, 2.19], "val_loss": [np.nan] * 5})
+    assert [f.kind for f in diagnose(flat, None, None, resolve_thresholds({}), chance_loss=CHANCE)] \
+        == ["loss_not_decreasing"]
+
+
 def test_network_level_causes_explain_needs_more_training():
     from keras_recipes.callbacks import Finding
     from keras_recipes.callbacks._diagnosis import _without_consequences

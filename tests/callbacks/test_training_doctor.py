@@ -151,3 +151,16 @@ def test_regularization_penalty_at_the_start():
         3, kernel_initializer="ones", kernel_regularizer=keras.regularizers.L2(0.5))])
     assert regularization_penalty(model) == pytest.approx(0.5 * 12)  # 12 weights of 1
     assert regularization_penalty(keras.Sequential([keras.layers.Dense(3)])) == 0.0  # not built
+
+
+def test_a_fit_on_an_empty_dataset_gives_an_empty_report():
+    import tensorflow as tf
+
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    empty = tf.data.Dataset.from_tensor_slices((np.zeros((0, 4), "float32"), np.zeros(0, "int32"))).batch(8)
+    doctor = TrainingDoctor()
+    with pytest.warns(UserWarning, match="ran out of data"):
+        model.fit(empty, epochs=2, verbose=0, callbacks=[doctor])
+    assert doctor.findings == []
+    assert doctor.report().startswith("Training doctor: 0 finding(s)")
