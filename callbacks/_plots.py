@@ -19,7 +19,10 @@ def activation_figure(histograms, over_time=True):
         rows = histograms[histograms["layer"] == layer]
         edges, counts = rows["edges"].iloc[-1], rows["counts"].iloc[-1]
         top = axes[0][column]
-        top.bar(edges[:-1], counts, width=np.diff(edges), align="edge")
+        widths = np.diff(edges)
+        if not widths.any():  # all values equal (a dead layer: all 0): one visible bar
+            widths = np.full_like(widths, max(abs(float(edges[0])), 1.0) / len(widths))
+        top.bar(edges[:-1], counts, width=widths, align="edge")
         top.set_title(f"{layer}\nstep {int(rows['step'].iloc[-1])}", fontsize=8)
         if not over_time:
             continue
@@ -32,6 +35,11 @@ def activation_figure(histograms, over_time=True):
     return figure
 
 
+def _linthresh(values):
+    positive = values[values > 0]
+    return float(positive.min()) if len(positive) else 1e-12
+
+
 def gradient_figure(table):
     """Gradient norms (log scale) and update-to-weight ratios, per layer."""
     figure = Figure(figsize=(10, 4))
@@ -39,8 +47,14 @@ def gradient_figure(table):
     for layer, rows in table.groupby("layer", sort=False):
         norms.plot(rows["step"], rows["grad_norm"], label=layer)
         ratios.plot(rows["step"], rows["update_ratio"], label=layer)
-    for axis, title in ((norms, "gradient L2 norm"), (ratios, "||update|| / ||weight||")):
-        axis.set_yscale("log")
+    columns = (("grad_norm", norms, "gradient L2 norm"),
+               ("update_ratio", ratios, "||update|| / ||weight||"))
+    for column, axis, title in columns:
+        # Log scale shows vanishing and exploding norms alike; "symlog" keeps
+        # zeros (dead layers, zero updates) on the plot.
+        positive = table[column].to_numpy(dtype="float64") > 0 if len(table) else np.array([True])
+        axis.set_yscale("log" if positive.all() else "symlog",
+                        **({} if positive.all() else {"linthresh": _linthresh(table[column])}))
         axis.set_xlabel("step")
         axis.set_title(title)
     if len(table):

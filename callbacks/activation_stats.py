@@ -111,7 +111,13 @@ class ActivationStats(_monitor.Monitor):
             `dead_fraction`.
         """
         columns = ["step", "epoch", "layer", "activation", *_statistics.STATISTIC_NAMES]
-        return pd.DataFrame(self._rows(self._records), columns=columns)
+        table = pd.DataFrame(self._rows(self._records), columns=columns)
+        if table.empty:  # the dtypes a filled table has
+            table = table.astype({
+                "step": "int64", "epoch": "int64", "layer": "str", "activation": "str",
+                **{name: "float64" for name in _statistics.STATISTIC_NAMES},
+            })
+        return table
 
     def histograms(self, layer=None):
         """Returns the recorded histograms, one row per (step, layer).

@@ -142,7 +142,13 @@ class GradientMonitor(_monitor.Monitor):
                     record["grad_norm_max"][i], record["weight_norm"][i], ratio[i],
                     int(record["non_finite"][i]),
                 ])
-        return pd.DataFrame(rows, columns=_COLUMNS)
+        table = pd.DataFrame(rows, columns=_COLUMNS)
+        if table.empty:  # the dtypes a filled table has
+            table = table.astype({
+                "step": "int64", "epoch": "int64", "layer": "str", "non_finite": "int64",
+                **{name: "float64" for name in _COLUMNS[3:7]},
+            })
+        return table
 
     @property
     def findings(self):

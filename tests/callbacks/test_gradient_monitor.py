@@ -177,3 +177,38 @@ def test_non_finite_counts_the_steps_since_the_previous_record(models):
     peaks = table.pivot(index="step", columns="layer", values="grad_norm_max")
     assert np.isinf(peaks.loc[4, ["a", "b"]]).all() and np.isfinite(peaks.loc[4, "out"])
     assert np.isfinite(peaks.loc[0]).all()
+
+
+def test_empty_tables_have_the_dtypes_of_filled_ones(models):
+    from keras_recipes.callbacks import ActivationStats
+
+    for monitor in (GradientMonitor(), ActivationStats()):
+        empty = monitor.to_dataframe()
+        model, _ = models.build("sequential")
+        x, y = models.data("dense", n=32)
+        model.compile("sgd", "sparse_categorical_crossentropy")
+        model.fit(x, y, batch_size=16, epochs=1, verbose=0, callbacks=[monitor])
+        filled = monitor.to_dataframe()
+        assert empty.empty and not filled.empty
+        assert empty.dtypes.to_dict() == filled.dtypes.to_dict()
+
+
+def test_plots_of_a_dead_layer_show_its_bar_and_its_zero_norms():
+    import warnings
+
+    from keras_recipes.callbacks import ActivationStats
+
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu", name="dead",
+                              bias_initializer=keras.initializers.Constant(-100.0)),
+                              keras.layers.Dense(3, activation="softmax", name="out")])
+    model.compile(keras.optimizers.SGD(0.1), "sparse_categorical_crossentropy")
+    stats, gradients = ActivationStats(every_n_batches=1), GradientMonitor(every_n_batches=1)
+    x = np.random.default_rng(0).normal(size=(32, 4)).astype("float32")
+    model.fit(x, np.arange(32) % 3, batch_size=16, epochs=1, verbose=0, callbacks=[stats, gradients])
+    figure = stats.plot()
+    bars = [patch for patch in figure.axes[0].patches]  # the dead layer: every value 0
+    assert bars and max(bar.get_width() for bar in bars) > 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "Data has no positive values ... log-scaled"
+        figure = gradients.plot()
+    assert figure.axes[0].get_yscale() == "symlog"
