@@ -44,8 +44,10 @@ class ActivationStats(_monitor.Monitor):
             every other record is dropped (the first is always kept).
             Defaults to `1000`.
         log_dir: If set, TensorBoard scalars and histograms are written
-            there, from the host, with the training step as their step.
-            Defaults to `None`.
+            there, from the host. Their step is the optimizer's step count
+            (`optimizer.iterations`, as Keras's `TensorBoard` callback
+            counts), so a later fit continues the curves; `to_dataframe()`
+            counts steps from 0 in each fit. Defaults to `None`.
 
     Example:
 
@@ -84,6 +86,8 @@ class ActivationStats(_monitor.Monitor):
         self._labels = []
         if self.log_dir is not None:
             self._writer = _tensorboard.Writer(self.log_dir)
+        optimizer = getattr(self.model, "optimizer", None)
+        self._first_iteration = int(optimizer.iterations) if optimizer is not None else 0
 
     def on_train_end(self, logs=None):
         super().on_train_end(logs)
@@ -99,7 +103,8 @@ class ActivationStats(_monitor.Monitor):
         self._labels = list(layout.captures)
         record = {"step": step, "epoch": self._epoch, "packed": packed}
         if self._writer is not None:
-            self._writer.activations(step, self._rows([record]), self._histogram_rows([record]))
+            self._writer.activations(self._first_iteration + step, self._rows([record]),
+                                     self._histogram_rows([record]))
         return record
 
     def to_dataframe(self):

@@ -84,15 +84,25 @@ def test_tensorboard_events_written_from_the_host(models, tmp_path):
     model.compile("adam", "sparse_categorical_crossentropy")
     model.fit(x, y, batch_size=16, epochs=2, verbose=0,
               callbacks=[ActivationStats(every_n_batches=2, log_dir=tmp_path)])
-    tags = {}
-    for path in glob.glob(str(tmp_path / "events.out.tfevents.*")):
-        for event in tf.compat.v1.train.summary_iterator(path):
-            for value in event.summary.value:
-                tags.setdefault(value.tag, []).append(event.step)
-    assert tags["activations/relu/dead_fraction"] == [0, 2]
-    assert tags["activations/tanh/saturated_fraction"] == [0, 2]
-    assert tags["activations/out"] == [0, 2]  # histogram
-    assert "activations/out/dead_fraction" not in tags  # NaN: not applicable
+
+    def tags():
+        found = {}
+        for path in glob.glob(str(tmp_path / "events.out.tfevents.*")):
+            for event in tf.compat.v1.train.summary_iterator(path):
+                for value in event.summary.value:
+                    found.setdefault(value.tag, []).append(event.step)
+        return {tag: sorted(steps) for tag, steps in found.items()}
+
+    assert tags()["activations/relu/dead_fraction"] == [0, 2]
+    assert tags()["activations/tanh/saturated_fraction"] == [0, 2]
+    assert tags()["activations/out"] == [0, 2]  # histogram
+    assert "activations/out/dead_fraction" not in tags()  # NaN: not applicable
+    # A later fit continues the curves from the optimizer's step count, as
+    # Keras's TensorBoard callback does; the table counts from 0 in each fit.
+    stats = ActivationStats(every_n_batches=2, log_dir=tmp_path)
+    model.fit(x, y, batch_size=16, epochs=2, verbose=0, callbacks=[stats])
+    assert tags()["activations/relu/dead_fraction"] == [0, 2, 4, 6]
+    assert sorted(set(stats.to_dataframe()["step"])) == [0, 2]
 
 
 @pytest.mark.parametrize("kwargs, message", [
