@@ -2,6 +2,7 @@
 
 import os
 
+import keras
 import numpy as np
 import pandas as pd
 
@@ -87,7 +88,9 @@ class ActivationStats(_monitor.Monitor):
         if self.log_dir is not None:
             self._writer = _tensorboard.Writer(self.log_dir)
         optimizer = getattr(self.model, "optimizer", None)
-        self._first_iteration = int(optimizer.iterations) if optimizer is not None else 0
+        self._first_iteration = (  # a mirrored variable under a distribution strategy
+            int(keras.ops.convert_to_numpy(optimizer.iterations)) if optimizer is not None else 0
+        )
 
     def on_train_end(self, logs=None):
         super().on_train_end(logs)
