@@ -3,8 +3,6 @@
 import math
 import os
 
-import keras
-
 from matplotlib.figure import Figure
 
 from keras_recipes.tuning import _model_parts
@@ -24,13 +22,6 @@ def chance_loss(model):
     if kind == "binary":
         return math.log(2.0)
     return None
-
-
-def regularization_penalty(model):
-    """The sum of the model's regularization losses now (0 before it is built)."""
-    if not model.built:
-        return 0.0
-    return float(sum(float(keras.ops.convert_to_numpy(loss)) for loss in model.losses))
 
 
 def text_report(findings, curves, stopped_on=None):

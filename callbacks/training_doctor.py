@@ -12,6 +12,7 @@ from keras_recipes.callbacks.diagnosis_thresholds import resolve_thresholds
 from keras_recipes.callbacks.findings import FINDING_KINDS
 from keras_recipes.callbacks.gradient_monitor import GradientMonitor
 from keras_recipes.recipes import _validation
+from keras_recipes.tuning import _model_parts
 
 # The loss at the start is the mean over this many first batches (one batch
 # is too noisy with small batch sizes).
@@ -106,7 +107,7 @@ class TrainingDoctor(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self._reset()
         self._chance_loss = _doctor_report.chance_loss(self.model)
-        self._initial_penalty = _doctor_report.regularization_penalty(self.model)
+        self._initial_penalty = _model_parts.regularization_penalty(self.model)
         self._forward("on_train_begin", logs)
 
     def on_epoch_begin(self, epoch, logs=None):

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from keras_recipes.cli import _csv
 from keras_recipes.cli._errors import CommandError
 
 #: A target with more distinct values than this is not a class label.
@@ -22,19 +23,12 @@ def _read_csv(path, target):
         raise CommandError("--data needs --target COLUMN (the column to predict)")
     if not os.path.isfile(path):
         raise CommandError(f"no such file: {path}")
-    try:
-        table = pd.read_csv(path)
-    except Exception as error:  # pandas raises many types for unreadable files
-        raise CommandError(f"cannot read {path} as CSV: {str(error).splitlines()[0]}")
+    table = _csv.read_table(path)
     if target not in table.columns:
         raise CommandError(
             f"column {target!r} not found in {path}; columns: {', '.join(map(str, table.columns))}"
         )
-    features = table.drop(columns=[target])
-    bad = [str(c) for c in features.columns if not pd.api.types.is_numeric_dtype(features[c])]
-    if bad:
-        raise CommandError(f"non-numeric feature column(s) in {path}: {', '.join(bad)}; "
-                           "encode them as numbers first")
+    features = _csv.numeric_features(table, target, path)
     if features.shape[1] == 0 or features.isna().any().any():
         raise CommandError(f"{path} needs at least one feature column and no missing values")
     if not np.isfinite(features.to_numpy("float64")).all():

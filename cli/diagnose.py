@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 
+from keras_recipes.cli import _csv
 from keras_recipes.cli._errors import CommandError
 
 _DEFAULT_OUT = os.path.join("keras_recipes_out", "diagnose")
@@ -87,27 +88,18 @@ def _read_npz(path):
     except CommandError:
         raise
     except Exception as error:  # not a zip, pickled objects, a truncated file
-        raise CommandError(f"cannot read {path} as .npz: {_first_line(error)}") from error
+        raise CommandError(f"cannot read {path} as .npz: {_csv.first_line(error)}") from error
     return _numeric(x, "x", path), _numeric(y, "y", path)
 
 
 def _read_csv(path, target):
-    import pandas as pd
-
-    try:
-        table = pd.read_csv(path)
-    except Exception as error:  # pandas raises many types for unreadable files
-        raise CommandError(f"cannot read {path} as CSV: {_first_line(error)}") from error
+    table = _csv.read_table(path)
     if target is None or target not in table:
         raise CommandError(
             f"target column {target!r} not in {path}; pass --target, one of: "
             f"{', '.join(map(str, table.columns))}"
         )
-    features = table.drop(columns=[target])
-    bad = [str(c) for c in features.columns if not pd.api.types.is_numeric_dtype(features[c])]
-    if bad:
-        raise CommandError(f"non-numeric feature column(s) in {path}: {', '.join(bad)}; "
-                           "encode them as numbers first")
+    features = _csv.numeric_features(table, target, path)
     if features.shape[1] == 0:
         raise CommandError(f"{path} has no feature column besides {target!r}")
     return features.to_numpy("float32"), _numeric(table[target].to_numpy(), "y", path)
@@ -121,11 +113,6 @@ def _numeric(values, name, path):
         )
     return values.astype("float32") if name == "x" else values
 
-
-def _first_line(error):
-    lines = str(error).strip().splitlines()
-    text = lines[0] if lines else type(error).__name__
-    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def load_model(path):
@@ -144,7 +131,7 @@ def load_model(path):
             model = keras.models.load_model(path)
     except Exception as error:  # many formats of failure, reported as one line
         raise CommandError(
-            f"cannot load model {path}: {type(error).__name__}: {_first_line(error)}"
+            f"cannot load model {path}: {type(error).__name__}: {_csv.first_line(error)}"
         ) from error
     if getattr(model, "optimizer", None) is None or getattr(model, "loss", None) is None:
         model.compile(optimizer="adam", loss=_default_loss(model))

@@ -20,6 +20,13 @@ _CLASSIFICATION_LOSS_CLASSES = (
 )
 
 
+def regularization_penalty(model):
+    """The sum of the model's regularization losses now (0 before it is built)."""
+    if not model.built:
+        return 0.0
+    return float(sum(float(keras.ops.convert_to_numpy(loss)) for loss in model.losses))
+
+
 def check_compiled(model, caller):
     """Raises if `model` has no optimizer or no single loss."""
     if getattr(model, "optimizer", None) is None or getattr(model, "loss", None) is None:

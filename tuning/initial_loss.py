@@ -94,7 +94,7 @@ def check_initial_loss(model, x, y):
     _model_parts.check_compiled(model, "check_initial_loss")
     x, y = _model_parts.as_arrays(x, y, "check_initial_loss")
     y_pred = model(x, training=False)
-    regularization = float(sum(float(loss) for loss in model.losses))
+    regularization = _model_parts.regularization_penalty(model)
     loss = _model_parts.loss_function(model)
     data_loss = loss(y, y_pred)
     chance = _chance_loss(model, y, loss)

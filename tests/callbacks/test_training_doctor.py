@@ -145,7 +145,7 @@ def test_subclassed_model(models):
 
 
 def test_regularization_penalty_at_the_start():
-    from keras_recipes.callbacks._doctor_report import regularization_penalty
+    from keras_recipes.tuning._model_parts import regularization_penalty
 
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(
         3, kernel_initializer="ones", kernel_regularizer=keras.regularizers.L2(0.5))])
