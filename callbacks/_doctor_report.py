@@ -1,5 +1,6 @@
 """The training doctor's report: text, markdown and PNG plots."""
 
+import io
 import math
 import os
 
@@ -41,8 +42,23 @@ def text_report(findings, curves, stopped_on=None):
 
 
 def save_report(doctor, directory):
-    """Writes report.md and the PNG plots; returns the path of report.md."""
-    os.makedirs(directory, exist_ok=True)
+    """Writes report.md and the PNG plots; returns the path of report.md.
+
+    Everything is rendered in memory and checked before the first file is
+    written, and each file goes to a temporary name renamed into place, so a bad
+    `directory` leaves nothing behind and a failed write leaves no partial file.
+    """
+    try:
+        directory = os.fspath(directory)
+    except TypeError:
+        raise ValueError(
+            f"`directory` must be a path. Received: directory={directory!r}"
+        ) from None
+    if os.path.exists(directory) and not os.path.isdir(directory):
+        raise ValueError(
+            "`directory` names a file; the report needs a directory (it is created "
+            f"if missing). Received: directory={directory!r}"
+        )
     figures = {"loss_curves.png": loss_figure(doctor.curves())}
     if len(doctor.gradient_monitor.to_dataframe()):
         figures["gradient_norms.png"] = doctor.gradient_monitor.plot()
@@ -50,16 +66,40 @@ def save_report(doctor, directory):
         figures["activation_histograms.png"] = doctor.activation_stats.plot()
     if hasattr(doctor.learning_rate_finder, "plot"):
         figures["learning_rate_finder.png"] = doctor.learning_rate_finder.plot()
+    lines = ["# Training doctor report\n\n```\n", doctor.report(), "\n```\n\n"]
+    lines += [f"![{name[:-4].replace('_', ' ')}]({name})\n\n" for name in figures]
+    contents = {}
     for name, figure in figures.items():
-        figure.savefig(os.path.join(directory, name), dpi=80)
-    path = os.path.join(directory, "report.md")
-    with open(path, "w") as handle:
-        handle.write("# Training doctor report\n\n```\n")
-        handle.write(doctor.report())
-        handle.write("\n```\n\n")
-        for name in figures:
-            handle.write(f"![{name[:-4].replace('_', ' ')}]({name})\n\n")
-    return path
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=80)
+        contents[name] = buffer.getvalue()
+    contents["report.md"] = "".join(lines).encode("utf-8")
+    taken = [name for name in contents if os.path.isdir(os.path.join(directory, name))]
+    if taken:
+        raise ValueError(
+            f"`directory` holds a directory named {taken[0]!r}, where the report "
+            f"writes a file. Received: directory={directory!r}"
+        )
+    os.makedirs(directory, exist_ok=True)
+    _write_all(directory, contents)
+    return os.path.join(directory, "report.md")
+
+
+def _write_all(directory, contents):
+    """Writes every file to a temporary name, then renames them all into place."""
+    temporary = {}
+    try:
+        for name, data in contents.items():
+            path = os.path.join(directory, f".{name}.tmp-{os.getpid()}")
+            temporary[name] = path
+            with open(path, "wb") as handle:
+                handle.write(data)
+        for name, path in temporary.items():
+            os.replace(path, os.path.join(directory, name))
+    finally:
+        for path in temporary.values():
+            if os.path.exists(path):
+                os.remove(path)
 
 
 def loss_figure(curves):

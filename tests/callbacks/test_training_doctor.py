@@ -45,6 +45,18 @@ def test_dead_relu_report_and_saved_files(digits, tmp_path, models):
     assert "dead_relu" in markdown and "![loss curves](loss_curves.png)" in markdown
     assert os.path.getsize(tmp_path / "report" / "loss_curves.png") > 5000
     assert list(doctor.curves().columns) == ["accuracy", "loss", "val_accuracy", "val_loss"]
+    # A bad place for the report is refused before anything is written.
+    blocked = tmp_path / "blocked"
+    (blocked / "report.md").mkdir(parents=True)
+    with pytest.raises(ValueError, match="holds a directory named 'report.md'.*Received: directory="):
+        doctor.save_report(blocked)
+    assert os.listdir(blocked) == ["report.md"]
+    (tmp_path / "a_file").write_text("x")
+    with pytest.raises(ValueError, match="`directory` names a file.*Received: directory="):
+        doctor.save_report(tmp_path / "a_file")
+    # Writing again replaces the files, with no temporary file left.
+    doctor.save_report(tmp_path / "report")
+    assert sorted(os.listdir(tmp_path / "report")) == files
 
 
 def test_stop_on_non_finite_stops_in_the_first_epoch():
