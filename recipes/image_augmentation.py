@@ -82,7 +82,9 @@ def image_augmentation(
 
     Raises:
         ValueError: If a strength is out of its range, `flip` is unknown or
-            `value_range` is not an increasing pair.
+            `value_range` is not an increasing pair; when the pipeline is
+            built, if `saturation` or `hue` is set and the images do not have
+            3 channels.
 
     Example:
 
@@ -132,10 +134,34 @@ def _color_layers(strengths, value_range, seeds):
     }
     if not factors:
         return []
-    return [keras.layers.RandomColorJitter(
+    return [ColorJitter(
         value_range=tuple(value_range), seed=next(seeds), name="color_jitter",
         **factors,
     )]
+
+
+@keras.saving.register_keras_serializable(package="keras_recipes")
+class ColorJitter(keras.layers.RandomColorJitter):
+    """`keras.layers.RandomColorJitter` that refuses a non-RGB input at build.
+
+    Saturation and hue go through HSV, which needs 3 channels; Keras' layer
+    fails only when first called in training, deep inside TensorFlow. This
+    one says so when the pipeline is built (or first called) on the images.
+    """
+
+    def build(self, input_shape):
+        channels = input_shape[-1] if self.data_format == "channels_last" else input_shape[1]
+        hsv = {name: factor for name, factor in (
+            ("saturation", self.saturation_factor), ("hue", self.hue_factor)
+        ) if factor is not None}
+        if hsv and channels is not None and channels != 3:
+            raise ValueError(
+                f"{' and '.join(hsv)} jitter needs RGB images (3 channels); use "
+                "`brightness` and `contrast` for other images. Received: input "
+                f"shape {tuple(input_shape)} with "
+                + ", ".join(f"{name}={factor!r}" for name, factor in hsv.items())
+            )
+        super().build(input_shape)
 
 
 def _seeds(seed):

@@ -38,9 +38,10 @@ def test_each_switch_adds_its_keras_layer():
     ).layers
     assert [type(layer).__name__ for layer in layers] == [
         "RandomFlip", "RandomZoom", "RandomRotation", "RandomTranslation",
-        "RandomColorJitter", "RandomErasing",
+        "ColorJitter", "RandomErasing",
     ]
     jitter = layers[4]
+    assert isinstance(jitter, keras.layers.RandomColorJitter)
     assert jitter.brightness_factor == 0.1 and jitter.contrast_factor is None
 
 
@@ -152,3 +153,25 @@ def test_bad_arguments_are_errors():
     for arguments, message in BAD_ARGUMENTS:
         with pytest.raises(ValueError, match=message):
             image_augmentation(**arguments)
+
+
+def test_saturation_and_hue_refuse_grayscale_when_built():
+    gray = np.random.default_rng(0).uniform(size=(2, 16, 16, 1)).astype("float32")
+    with pytest.raises(ValueError, match=r"saturation jitter needs RGB images \(3 channels\).*"
+                                         r"Received: input shape \(2, 16, 16, 1\) with saturation=0.3"):
+        image_augmentation(saturation=0.3)(gray, training=True)
+    with pytest.raises(ValueError, match=r"saturation and hue jitter.*\(None, 16, 16, 1\)"):
+        keras.Sequential([keras.Input((16, 16, 1)), image_augmentation(saturation=0.2, hue=0.1)])
+    # Brightness and contrast work on one channel.
+    augment = image_augmentation(brightness=0.3, contrast=0.3, seed=0)
+    assert _numpy(augment(gray, training=True)).shape == gray.shape
+
+
+def test_color_jitter_round_trips_through_a_saved_model(images, tmp_path):
+    model = keras.Sequential([keras.Input((16, 16, 3)), image_augmentation(saturation=0.3, seed=2),
+                              keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(2)])
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras")
+    jitter = loaded.layers[0].layers[-1]
+    assert type(jitter).__name__ == "ColorJitter" and jitter.saturation_factor == 0.3
+    np.testing.assert_allclose(loaded.predict(images, verbose=0), model.predict(images, verbose=0))
