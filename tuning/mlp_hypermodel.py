@@ -6,7 +6,7 @@ import numbers
 import keras_tuner
 
 from keras_recipes.recipes import classifier, regressor
-from keras_recipes.recipes._validation import check_choice, check_rate
+from keras_recipes.recipes._validation import check_choice
 from keras_recipes.recipes.optimizers import OPTIMIZERS
 
 TASKS = ("classification", "regression")
@@ -167,11 +167,20 @@ def mlp_hypermodel(
             "Invalid value for argument `learning_rate`: expected a number > 0 or a "
             f"(min, max) range. Received: learning_rate={learning_rate!r}"
         )
-    for rate in [spans["dropout"]] if isinstance(spans["dropout"], float) else spans["dropout"]:
-        check_rate("dropout", rate)
-    optimizers = [optimizer] if isinstance(optimizer, str) else list(optimizer)
-    for candidate in optimizers or [None]:
-        check_choice("optimizer", candidate, OPTIMIZERS)
+    rates = [spans["dropout"]] if isinstance(spans["dropout"], float) else spans["dropout"]
+    if not all(0 <= rate < 1 for rate in rates):
+        raise ValueError(
+            "Invalid value for argument `dropout`: expected a rate in [0, 1) or a "
+            f"(min, max) range of rates in [0, 1). Received: dropout={dropout!r}"
+        )
+    optimizers = list(optimizer) if isinstance(optimizer, (list, tuple)) else [optimizer]
+    if not optimizers or not all(
+        isinstance(candidate, str) and candidate in OPTIMIZERS for candidate in optimizers
+    ):
+        raise ValueError(
+            f"Invalid value for argument `optimizer`: expected one of {sorted(OPTIMIZERS)} "
+            f"or a non-empty list of them to choose from. Received: optimizer={optimizer!r}"
+        )
     architectures = _check_architectures(hidden_units)
     fixed = {"activation": activation, "batch_norm": batch_norm}
     hypermodel = _MLPHyperModel(
