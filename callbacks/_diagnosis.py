@@ -33,7 +33,7 @@ KIND_ORDER = (
 
 
 def diagnose(curves, gradients, activations, t, chance_loss=None, initial_loss=None,
-             suggestion=None, initial_penalty=0.0):
+             suggestion=None, initial_penalty=0.0, dominators=None):
     """All findings for one training run.
 
     Args:
@@ -47,6 +47,9 @@ def diagnose(curves, gradients, activations, t, chance_loss=None, initial_loss=N
         initial_penalty: The regularization losses (`model.losses`) at the
             start of training: part of the logged loss that is no sign of a
             learning rate too high.
+        dominators: `{layer: {layers every path to it goes through}}`, or
+            `None`: a dead layer behind a wholly dead one is reported in that
+            one's finding, not on its own.
 
     Returns:
         A list of `Finding`s in `KIND_ORDER`, at most one non-finite finding.
@@ -66,7 +69,7 @@ def diagnose(curves, gradients, activations, t, chance_loss=None, initial_loss=N
         _layer_rules.non_finite_findings(gradients, suggestion)
         + _layer_rules.exploding_findings(gradients, curve, t, suggestion)
         + _layer_rules.vanishing_findings(finite_gradients, curve, t, suggestion)
-        + _layer_rules.activation_findings(finite_activations, curve, t, suggestion)
+        + _layer_rules.activation_findings(finite_activations, curve, t, suggestion, dominators)
         + _layer_rules.learning_rate_findings(gradients, curve, t, suggestion)
     )
     if any(finding.kind == "non_finite" for finding in layer_found):

@@ -122,8 +122,13 @@ ACTIVATION_SYMPTOMS = (
 )
 
 
-def activation_findings(activations, curve, t, suggestion=None):
-    """`dead_relu` / `saturated_activation`, one per affected layer."""
+def activation_findings(activations, curve, t, suggestion=None, dominators=None):
+    """`dead_relu` / `saturated_activation`, one per affected layer.
+
+    `dominators` (`{layer: {layers every path to it goes through}}`) folds a
+    dead layer behind a wholly dead one into that one's finding: it gets only
+    zeros, so it is dead because of it (`downstream_dead_layers`).
+    """
     if activations is None or activations.empty:
         return []
     found, output_layer = [], activations["layer"].unique()[-1]
@@ -148,7 +153,29 @@ def activation_findings(activations, curve, t, suggestion=None):
             }
             epoch, step = first_step(frame, layer, condition)
             found.append(Finding(kind, layer, epoch, step, evidence, advice_for(kind, suggestion)))
-    return found
+    return _fold_downstream_dead(found, dominators or {})
+
+
+def _fold_downstream_dead(found, dominators):
+    """Drops the `dead_relu` findings of layers behind a wholly dead layer."""
+    wholly_dead = [f.layer for f in found
+                   if f.kind == "dead_relu" and f.evidence["median_dead_fraction"] >= 1.0]
+    behind = {}
+    for finding in found:
+        if finding.kind != "dead_relu":
+            continue
+        cause = next((layer for layer in wholly_dead
+                      if layer in dominators.get(finding.layer, ())), None)
+        if cause is not None:
+            behind.setdefault(cause, []).append(finding.layer)
+    kept = []
+    for finding in found:
+        if any(finding.layer in layers for layers in behind.values()) and finding.kind == "dead_relu":
+            continue
+        if finding.kind == "dead_relu" and finding.layer in behind:
+            finding.evidence["downstream_dead_layers"] = behind[finding.layer]
+        kept.append(finding)
+    return kept
 
 
 def learning_rate_findings(gradients, curve, t, suggestion=None):

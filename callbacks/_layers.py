@@ -120,3 +120,42 @@ def gradient_layers(model):
 
 def _short_name(weight):
     return weight.name.split("/")[-1].split(":")[0]
+
+
+def dominators(model):
+    """Returns `{name: {names}}`: for each leaf layer of a functional or
+    Sequential model called once, the leaf layers every path from the model's
+    inputs to it goes through. A layer that outputs only zeros starves the
+    layers it dominates of any signal. Empty for subclassed models, layers
+    called more than once and names made unique by a path.
+    """
+    layers = {name: layer for name, layer in leaf_layers(model) if "/" not in name}
+    nodes = {}
+    for name, layer in layers.items():
+        if len(getattr(layer, "_inbound_nodes", ())) != 1:
+            continue
+        nodes[name] = layer._inbound_nodes[0]
+    if not nodes:
+        return {}
+    found = {}
+    for blocked_name, blocked in nodes.items():
+        memo = {}
+        for name, node in nodes.items():
+            if name != blocked_name and not _reachable(node, blocked, memo):
+                found.setdefault(name, set()).add(blocked_name)
+    return found
+
+
+def _reachable(node, blocked, memo):
+    """Whether `node` is reached from an input without passing through `blocked`."""
+    key = id(node)
+    if key not in memo:
+        memo[key] = False  # guards against cycles (none in a Keras graph)
+        parents = node.parent_nodes
+        if node is blocked:
+            memo[key] = False
+        elif not parents:
+            memo[key] = True
+        else:
+            memo[key] = any(_reachable(parent, blocked, memo) for parent in parents)
+    return memo[key]

@@ -7,6 +7,7 @@ import pandas as pd
 
 from keras_recipes.callbacks import _diagnosis
 from keras_recipes.callbacks import _doctor_report
+from keras_recipes.callbacks import _layers
 from keras_recipes.callbacks.activation_stats import ActivationStats
 from keras_recipes.callbacks.diagnosis_thresholds import resolve_thresholds
 from keras_recipes.callbacks.findings import FINDING_KINDS
@@ -82,7 +83,7 @@ class TrainingDoctor(keras.callbacks.Callback):
 
     def _reset(self):
         self._epochs, self._initial_loss, self._chance_loss = [], None, None
-        self._initial_penalty = 0.0
+        self._initial_penalty, self._dominators = 0.0, {}
         self._first_epoch, self._epoch = None, None
         self._findings, self.stopped_on = [], None
 
@@ -108,6 +109,7 @@ class TrainingDoctor(keras.callbacks.Callback):
         self._reset()
         self._chance_loss = _doctor_report.chance_loss(self.model)
         self._initial_penalty = _model_parts.regularization_penalty(self.model)
+        self._dominators = _layers.dominators(self.model)
         self._forward("on_train_begin", logs)
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -154,6 +156,7 @@ class TrainingDoctor(keras.callbacks.Callback):
             self.curves(), self.gradient_monitor.to_dataframe(),
             self.activation_stats.to_dataframe(), self.thresholds,
             self._chance_loss, self._initial_loss, self.suggestion, self._initial_penalty,
+            self._dominators,
         )
 
     @property

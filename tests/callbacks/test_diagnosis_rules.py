@@ -102,6 +102,30 @@ def test_dead_relu_is_confirmed_by_the_curve_and_explains_vanishing():
     assert _kinds("healthy", _gradients({}), _activations(dead))[0] == []
 
 
+def test_dead_layers_behind_a_wholly_dead_one_are_folded_into_its_finding():
+    chain = {"dense": ("relu", lambda i: 1.0, lambda i: np.nan),
+             "dense_1": ("relu", lambda i: 1.0, lambda i: np.nan),
+             "dense_2": ("relu", lambda i: 0.8, lambda i: np.nan)}
+    tables = (_curves("flat"), None, _activations(chain), resolve_thresholds({}))
+    unfolded = diagnose(*tables, chance_loss=CHANCE)
+    assert [f.layer for f in unfolded if f.kind == "dead_relu"] == ["dense", "dense_1", "dense_2"]
+    # Every path to dense_1 and dense_2 goes through dense: they get only zeros.
+    behind = {"dense_1": {"dense"}, "dense_2": {"dense", "dense_1"}}
+    folded = diagnose(*tables, chance_loss=CHANCE, dominators=behind)
+    dead = [f for f in folded if f.kind == "dead_relu"]
+    assert [f.layer for f in dead] == ["dense"]
+    assert dead[0].evidence["downstream_dead_layers"] == ["dense_1", "dense_2"]
+    # A layer with another way in, or behind a layer only partly dead, keeps its own finding.
+    partly = dict(chain, dense=("relu", lambda i: 0.9, lambda i: np.nan))
+    kept = diagnose(_curves("flat"), None, _activations(partly), resolve_thresholds({}),
+                    chance_loss=CHANCE, dominators=behind)
+    assert [f.layer for f in kept if f.kind == "dead_relu"] == ["dense", "dense_1"]
+    assert kept[1].evidence["downstream_dead_layers"] == ["dense_2"]
+    side = diagnose(*tables, chance_loss=CHANCE, dominators={"dense_2": {"dense_1"}})
+    assert [f.layer for f in side if f.kind == "dead_relu"] == ["dense", "dense_1"]
+    assert "downstream_dead_layers" not in side[0].evidence
+
+
 def test_saturation_counts_while_learning_is_slow():
     saturated = {"dense": ("tanh", lambda i: np.nan, lambda i: 0.8),
                  "dense_2": ("softmax", lambda i: np.nan, lambda i: np.nan)}

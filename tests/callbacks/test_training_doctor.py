@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from keras_recipes.callbacks import TrainingDoctor
+from keras_recipes.callbacks import _layers
 from keras_recipes.tuning import find_learning_rate
 
 SCCE = "sparse_categorical_crossentropy"
@@ -57,6 +58,54 @@ def test_dead_relu_report_and_saved_files(digits, tmp_path, models):
     # Writing again replaces the files, with no temporary file left.
     doctor.save_report(tmp_path / "report")
     assert sorted(os.listdir(tmp_path / "report")) == files
+
+
+def test_layers_starved_by_a_dead_layer_are_reported_with_it(digits):
+    x, _, y, _ = digits
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([
+        keras.Input((64,)),
+        keras.layers.Dense(32, activation="relu", name="d1",
+                           bias_initializer=keras.initializers.Constant(-20.0)),
+        keras.layers.Dropout(0.1),
+        keras.layers.Dense(32, activation="relu", name="d2"),
+        keras.layers.Dense(32, activation="relu", name="d3"),
+        keras.layers.Dense(10, activation="softmax", name="out"),
+    ])
+    model.compile(optimizer="adam", loss=SCCE)
+    doctor = TrainingDoctor(every_n_batches=2)
+    model.fit(x[:640], y[:640], epochs=5, batch_size=32, verbose=0, callbacks=[doctor])
+    dead = doctor.activation_stats.to_dataframe().groupby("layer")["dead_fraction"].median()
+    assert dead["d1"] == dead["d2"] == dead["d3"] == 1.0
+    assert [(f.kind, f.layer) for f in doctor.findings] == [
+        ("dead_relu", "d1"), ("loss_not_decreasing", None)]
+    assert doctor.findings[0].evidence["downstream_dead_layers"] == ["d2", "d3"]
+    assert "downstream_dead_layers=['d2', 'd3']" in doctor.report()
+
+
+def test_dominators_follow_the_functional_graph():
+    inputs = keras.Input((4,))
+    left = keras.layers.Dense(3, activation="relu", name="left")(inputs)
+    right = keras.layers.Dense(3, activation="relu", name="right")(inputs)
+    joined = keras.layers.Dense(2, activation="relu", name="joined")(
+        keras.layers.Concatenate(name="concat")([left, right]))
+    outputs = keras.layers.Dense(1, name="out")(joined)
+    found = _layers.dominators(keras.Model(inputs, outputs))
+    assert "left" not in found.get("joined", set()) and "right" not in found.get("joined", set())
+    assert {"concat", "joined"} <= found["out"]
+
+    class Subclassed(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.hidden = keras.layers.Dense(3, activation="relu")
+            self.top = keras.layers.Dense(1)
+
+        def call(self, x):
+            return self.top(self.hidden(x))
+
+    model = Subclassed()
+    model(np.ones((1, 4), "float32"))
+    assert _layers.dominators(model) == {}
 
 
 def test_stop_on_non_finite_stops_in_the_first_epoch():
