@@ -45,6 +45,12 @@ ADVICE = {
         "does no better, the labels may be noisy: the loss may already be "
         "near what the data allows."
     ),
+    "over_regularization": (
+        "Lower the regularization 10-100x (the L2 factor of `kernel_regularizer`, "
+        "or the optimizer's `weight_decay`): the penalty shrank the weights to "
+        "almost nothing, so the model predicts about the same for every input. "
+        "Seed 003 searches the L2 factor on a log scale with the learning rate."
+    ),
     "needs_more_training": "Train longer: both losses are still going down.",
     "learning_rate_too_high": "Lower the learning rate{lr}, about 10x to start with.",
     "learning_rate_too_low": (

@@ -23,6 +23,13 @@ EXPLAINED_BY = {
     "learning_rate_too_low": ("dead_relu", "saturated_activation", "vanishing_gradient"),
 }
 
+# What weights decayed to almost nothing bring about (`underfitting` with
+# `weight_norm_shrink` in its evidence): these are dropped in its favour.
+EXPLAINED_BY_OVER_REGULARIZATION = (
+    "vanishing_gradient", "dead_relu", "saturated_activation", "loss_not_decreasing",
+    "underfitting", "needs_more_training", "learning_rate_too_low",
+)
+
 # Order of the report: causes inside the network first, then the curves.
 KIND_ORDER = (
     "non_finite", "exploding_gradient", "vanishing_gradient", "dead_relu",
@@ -33,7 +40,7 @@ KIND_ORDER = (
 
 
 def diagnose(curves, gradients, activations, t, chance_loss=None, initial_loss=None,
-             suggestion=None, initial_penalty=0.0, dominators=None):
+             suggestion=None, initial_penalty=0.0, dominators=None, regularized=False):
     """All findings for one training run.
 
     Args:
@@ -50,6 +57,8 @@ def diagnose(curves, gradients, activations, t, chance_loss=None, initial_loss=N
         dominators: `{layer: {layers every path to it goes through}}`, or
             `None`: a dead layer behind a wholly dead one is reported in that
             one's finding, not on its own.
+        regularized: Whether the model has an L2 penalty or the optimizer
+            a weight decay (weights shrunk to nothing then point at it).
 
     Returns:
         A list of `Finding`s in `KIND_ORDER`, at most one non-finite finding.
@@ -74,7 +83,17 @@ def diagnose(curves, gradients, activations, t, chance_loss=None, initial_loss=N
     )
     if any(finding.kind == "non_finite" for finding in layer_found):
         found = [finding for finding in found if finding.kind != "non_finite"]
+    if not gradients_blown_up(layer_found):
+        shrunk = _layer_rules.over_regularization_findings(finite_gradients, curve, t, regularized)
+        if shrunk:
+            kept = [finding for finding in layer_found + found
+                    if finding.kind not in EXPLAINED_BY_OVER_REGULARIZATION]
+            return _ordered(_without_consequences(kept) + shrunk)
     return _ordered(_without_consequences(layer_found + found))
+
+
+def gradients_blown_up(findings):
+    return any(finding.kind in _BLOWN_UP for finding in findings)
 
 
 def _before_non_finite(gradients, activations):

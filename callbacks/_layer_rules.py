@@ -210,3 +210,36 @@ def learning_rate_findings(gradients, curve, t, suggestion=None):
         return [Finding("learning_rate_too_low", None, None, None, evidence,
                         advice_for("learning_rate_too_low", suggestion))]
     return []
+
+
+def over_regularization_findings(gradients, curve, t, regularized):
+    """`underfitting` caused by the regularization: with L2 or weight decay on
+    and the loss impaired, a kernel whose norm shrank below `weight_collapse`
+    of its first logged value. Without a penalty, training does not shrink
+    weights that far; with one, a network whose weights decayed to almost
+    nothing also shows dead ReLUs and a loss at chance, its consequences.
+    """
+    if not regularized or gradients is None or gradients.empty:
+        return []
+    if curve["progress"] >= t["impaired_progress"]:
+        return []
+    finite = gradients[np.isfinite(gradients["weight_norm"].to_numpy(dtype="float64"))]
+    shrink = {}
+    for layer, rows in finite.groupby("layer", sort=False):
+        first = float(rows["weight_norm"].iloc[0])
+        if first > 0:
+            shrink[layer] = (float(rows["weight_norm"].iloc[-1]) / first, first, rows.iloc[-1])
+    collapsed = {layer: value for layer, value in shrink.items() if value[0] < t["weight_collapse"]}
+    if not collapsed:
+        return []
+    layer = min(collapsed, key=lambda name: collapsed[name][0])
+    ratio, first, row = collapsed[layer]
+    epoch, step = first_step(finite, layer, lambda rows: rows["weight_norm"] < t["weight_collapse"] * first)
+    evidence = {
+        "weight_norm_first": first,
+        "weight_norm_last": float(row["weight_norm"]),
+        "weight_norm_shrink": ratio,
+        "layers_shrunk": len(collapsed),
+        "loss_progress": curve["progress"],
+    }
+    return [Finding("underfitting", layer, epoch, step, evidence, advice_for("over_regularization"))]

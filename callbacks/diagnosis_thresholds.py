@@ -42,6 +42,7 @@ DIAGNOSIS_THRESHOLDS = {
     "update_ratio_low": (1e-5, "median ||update||/||weight|| below 1e-5: the learning rate crawls"),
     "update_ratio_high": (1e-2, "median ||update||/||weight|| above 1e-2 with an unstable curve"),
     "high_loss_factor": (10.0, "... or with an epoch's training loss 10x the reference (chance or start) or more"),
+    "weight_collapse": (0.1, "with L2/weight decay on and the loss fell < 50%: a kernel shrank below 10% of its first norm (the penalty outweighs the data)"),
 }
 
 

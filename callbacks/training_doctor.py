@@ -83,7 +83,7 @@ class TrainingDoctor(keras.callbacks.Callback):
 
     def _reset(self):
         self._epochs, self._initial_loss, self._chance_loss = [], None, None
-        self._initial_penalty, self._dominators = 0.0, {}
+        self._initial_penalty, self._dominators, self._regularized = 0.0, {}, False
         self._first_epoch, self._epoch = None, None
         self._findings, self.stopped_on = [], None
 
@@ -110,6 +110,8 @@ class TrainingDoctor(keras.callbacks.Callback):
         self._chance_loss = _doctor_report.chance_loss(self.model)
         self._initial_penalty = _model_parts.regularization_penalty(self.model)
         self._dominators = _layers.dominators(self.model)
+        decay = getattr(getattr(self.model, "optimizer", None), "weight_decay", None)
+        self._regularized = self._initial_penalty > 0 or bool(decay)
         self._forward("on_train_begin", logs)
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -156,7 +158,7 @@ class TrainingDoctor(keras.callbacks.Callback):
             self.curves(), self.gradient_monitor.to_dataframe(),
             self.activation_stats.to_dataframe(), self.thresholds,
             self._chance_loss, self._initial_loss, self.suggestion, self._initial_penalty,
-            self._dominators,
+            self._dominators, self._regularized,
         )
 
     @property

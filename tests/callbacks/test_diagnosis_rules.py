@@ -126,6 +126,31 @@ def test_dead_layers_behind_a_wholly_dead_one_are_folded_into_its_finding():
     assert "downstream_dead_layers" not in side[0].evidence
 
 
+def test_weights_decayed_to_nothing_point_at_the_regularization():
+    # Half the ReLUs dead and the loss at chance, while the L2 penalty shrank
+    # every kernel 1000x: the cause is the penalty, not the initialization.
+    dead = dict(HEALTHY_RELU, dense_1=("relu", lambda i: 0.6, lambda i: np.nan))
+    gradients = _gradients({})
+    gradients["weight_norm"] = 8.0 * 0.5 ** (gradients["step"] / 5.0)
+    args = (_curves("flat"), gradients, _activations(dead), resolve_thresholds({}))
+    findings = diagnose(*args, chance_loss=CHANCE, regularized=True)
+    assert [(f.kind, f.layer) for f in findings] == [("underfitting", "dense")]
+    evidence = findings[0].evidence
+    assert evidence["weight_norm_first"] == 8.0 and evidence["layers_shrunk"] == 3
+    assert evidence["weight_norm_shrink"] == pytest.approx(0.5 ** 11)
+    assert (findings[0].epoch, findings[0].step) == (2, 20)  # first below 10% of 8.0
+    assert "Lower the regularization" in findings[0].advice
+    # Without a penalty, or with the weights kept, the old diagnosis stands.
+    without = diagnose(*args, chance_loss=CHANCE, regularized=False)
+    assert [f.kind for f in without] == ["dead_relu", "loss_not_decreasing"]
+    kept = diagnose(_curves("flat"), _gradients({}), _activations(dead), resolve_thresholds({}),
+                    chance_loss=CHANCE, regularized=True)
+    assert [f.kind for f in kept] == ["dead_relu", "loss_not_decreasing"]
+    # A model that learns is not underfitting, whatever its weights did.
+    assert diagnose(_curves("healthy"), gradients, _activations(HEALTHY_RELU),
+                    resolve_thresholds({}), chance_loss=CHANCE, regularized=True) == []
+
+
 def test_saturation_counts_while_learning_is_slow():
     saturated = {"dense": ("tanh", lambda i: np.nan, lambda i: 0.8),
                  "dense_2": ("softmax", lambda i: np.nan, lambda i: np.nan)}

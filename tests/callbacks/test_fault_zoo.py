@@ -143,6 +143,18 @@ def underfitting_one_unit_bottleneck():
     return _fit(model, keras.optimizers.Adam(0.05), SCCE, x, y, 15, 32, (xv, yv))
 
 
+def underfitting_l2_too_strong():
+    # L2 = 0.1 on every kernel: the penalty shrinks the weights to almost
+    # nothing, the loss settles at chance and half the ReLUs die on the way
+    # (their weights are gone, not their initialization).
+    x, xv, y, yv = _digits()
+    l2 = keras.regularizers.L2(0.1)
+    model = keras.Sequential([keras.Input((64,))] + [
+        layers.Dense(64, activation="relu", kernel_initializer="he_normal", kernel_regularizer=l2)
+        for _ in range(2)] + [layers.Dense(10, activation="softmax", kernel_regularizer=l2)])
+    return _fit(model, keras.optimizers.Adam(1e-2), SCCE, x, y, 10, 32, (xv, yv))
+
+
 # ---------------------------------------------------------------- healthy cases
 def healthy_digits_relu_adam():
     x, xv, y, yv = _digits()
@@ -247,6 +259,7 @@ BUGGY = {
     "oscillating_batch_one_momentum": (oscillating_batch_one_momentum, "oscillating_loss"),
     "overfitting_big_net_tiny_data": (overfitting_big_net_tiny_data, "overfitting"),
     "underfitting_one_unit_bottleneck": (underfitting_one_unit_bottleneck, "underfitting"),
+    "underfitting_l2_too_strong": (underfitting_l2_too_strong, "underfitting"),
 }
 HEALTHY = {case.__name__: case for case in (
     healthy_digits_relu_adam, healthy_digits_batch_norm_sgd_momentum,
