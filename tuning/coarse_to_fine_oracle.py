@@ -244,6 +244,23 @@ class CoarseToFineOracle(_oracle_state.SavedAtomically, keras_tuner.Oracle):
         return _sampling.halton_values(
             self.hyperparameters.space, self.seed + round_number, position)
 
+    def _random_values(self):
+        # keras-tuner's loop (unique values, at most `_max_collisions` tries),
+        # with stepped Floats sampled up to their max (`_sampling.value_at`).
+        collisions = 0
+        while True:
+            hps = keras_tuner.HyperParameters()
+            for hp in self.hyperparameters.space:
+                hps.merge([hp])
+                if hps.is_active(hp):
+                    hps.values[hp.name] = _sampling.random_value(hp, self._seed_state)
+                    self._seed_state += 1
+            if not self._duplicate(hps.values):
+                return hps.values
+            collisions += 1
+            if collisions > self._max_collisions:
+                return None
+
     def _promotes_into(self, round_number):
         # Promotion pays for longer training only: a round with the epochs of
         # the round before (round 3 after round 2) would re-train its best

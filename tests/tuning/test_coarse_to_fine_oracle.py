@@ -266,3 +266,20 @@ def test_a_round_as_long_as_the_one_before_promotes_nothing(tmp_path):
 def test_a_seed_that_is_not_an_integer_is_rejected():
     with pytest.raises(ValueError, match=r"`seed`: expected an integer or None\. Received: seed='a'"):
         CoarseToFineOracle("val_loss", seed="a")
+
+
+@pytest.mark.parametrize("sampling", ["random", "halton"])
+def test_a_stepped_float_reaches_its_max_value(tmp_path, sampling):
+    # keras-tuner's own sampling never gives 0.5 here (its issue #1001).
+    hp = keras_tuner.HyperParameters()
+    hp.Float("dropout", 0.0, 0.5, step=0.1)
+    hp.Float("learning_rate", 1e-4, 1e-1, sampling="log")
+    assert max(hp.space[0].random_sample(seed) for seed in range(200)) == pytest.approx(0.4)
+    oracle = _oracle(tmp_path, hyperparameters=hp, sampling=sampling)
+    if sampling == "random":
+        samples = [oracle._random_values()["dropout"] for _ in range(200)]
+    else:
+        samples = [oracle._sample(position, 1)["dropout"] for position in range(200)]
+    assert sorted(set(samples)) == [0.0, 0.1, 0.2, 0.3, 0.4, 0.5]
+    counts = [samples.count(value) for value in sorted(set(samples))]
+    assert min(counts) >= 20  # about 200 / 6 each
