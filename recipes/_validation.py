@@ -80,7 +80,10 @@ def check_unit_interval(name, value):
 
 
 def check_seed(value):
-    """Checks a random seed: an integer or None."""
+    """Checks a random seed (an integer or None) and returns it as a Python int or None.
+
+    Keras' seeded layers refuse NumPy integers such as `np.int64(3)`, hence the `int`.
+    """
     if value is not None and (
         isinstance(value, bool) or not isinstance(value, numbers.Integral)
     ):
@@ -88,7 +91,7 @@ def check_seed(value):
             "Invalid value for argument `seed`: expected an integer or None. "
             f"Received: seed={value!r}"
         )
-    return value
+    return None if value is None else int(value)
 
 
 def check_input_shape(input_shape):

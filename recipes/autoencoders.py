@@ -18,9 +18,14 @@ from keras_recipes.recipes._validation import (
     check_input_shape,
     check_positive,
     check_rate,
+    check_seed,
 )
 from keras_recipes.recipes.dense_block import dense_block
-from keras_recipes.recipes.initializers import INITIALIZER_FOR_ACTIVATION, initializer_for
+from keras_recipes.recipes.initializers import (
+    INITIALIZER_FOR_ACTIVATION,
+    initializer_for,
+    with_layer_initializer,
+)
 
 
 @keras.saving.register_keras_serializable(package="keras_recipes")
@@ -37,7 +42,8 @@ class MaskingNoise(keras.layers.Layer):
         **kwargs: Base layer keyword arguments, such as `name`.
 
     Raises:
-        ValueError: if `rate` is outside [0, 1).
+        ValueError: if `rate` is outside [0, 1) or `seed` is not an integer
+            or `None`.
 
     Example:
 
@@ -49,8 +55,8 @@ class MaskingNoise(keras.layers.Layer):
     def __init__(self, rate=0.25, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.rate = check_rate("rate", rate)
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.seed = check_seed(seed)
+        self.seed_generator = keras.random.SeedGenerator(self.seed)
         self.supports_masking = True
 
     def call(self, inputs, training=False):
@@ -129,7 +135,9 @@ def autoencoder(
             Defaults to `0.1`.
         name: The model's name. Defaults to `"autoencoder"`.
         **block_kwargs: Passed to every `dense_block` (`batch_norm`,
-            `dropout`, `l1`, `l2`, `kernel_initializer`).
+            `dropout`, `l1`, `l2`, `kernel_initializer`). Each layer gets
+            its own copy of an initializer instance, a seeded one with the
+            seed plus the layer's position, so same-shaped layers differ.
 
     Returns:
         An uncompiled `Autoencoder` (a functional model) with `.encoder` and
@@ -162,7 +170,8 @@ def _encoder(shape, units, activation, block_kwargs):
     inputs = keras.Input(shape=shape)
     x = keras.layers.Flatten()(inputs) if len(shape) > 1 else inputs
     for i, width in enumerate(units, start=1):
-        x = dense_block(x, width, activation=activation, name=f"encode_{i}", **block_kwargs)
+        x = dense_block(x, width, activation=activation, name=f"encode_{i}",
+                        **with_layer_initializer(block_kwargs, i - 1))
     return keras.Model(inputs, x, name="encoder")
 
 
@@ -170,7 +179,9 @@ def _decoder(units, size, shape, activation, output_activation, block_kwargs):
     code = keras.Input(shape=(units[-1],))
     x = code
     for i, width in enumerate(units[-2::-1], start=1):
-        x = dense_block(x, width, activation=activation, name=f"decode_{i}", **block_kwargs)
+        # Seed offsets continue after the encoder's layers.
+        x = dense_block(x, width, activation=activation, name=f"decode_{i}",
+                        **with_layer_initializer(block_kwargs, len(units) + i - 1))
     x = keras.layers.Dense(
         size, activation=output_activation,
         kernel_initializer=initializer_for(output_activation), name="reconstruction",

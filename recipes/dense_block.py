@@ -7,7 +7,11 @@ from keras_recipes.recipes._validation import (
     check_positive_int,
     check_rate,
 )
-from keras_recipes.recipes.initializers import initializer_for, resolve_initializer
+from keras_recipes.recipes.initializers import (
+    initializer_for,
+    layer_initializer,
+    resolve_initializer,
+)
 
 
 def kernel_regularizer(l1=0.0, l2=0.0):
@@ -67,7 +71,10 @@ def dense_block(
         l1: L1 penalty on the kernel. Defaults to `0.0`.
         l2: L2 penalty on the kernel. Defaults to `0.0`.
         kernel_initializer: `"auto"` (matched to the activation by
-            `initializer_for`) or any Keras initializer. Defaults to `"auto"`.
+            `initializer_for`) or any Keras initializer. An instance is
+            copied, so blocks built with one unseeded instance get different
+            weights (a seeded one gives its seed to each copy).
+            Defaults to `"auto"`.
         name: Prefix of the layer names (`{name}_dense`, `{name}_bn`,
             `{name}_{activation}`, `{name}_dropout`); `None` lets Keras name
             them. Defaults to `None`.
@@ -85,7 +92,8 @@ def dense_block(
     >>> outputs = dense_block(inputs, 16, batch_norm=True, dropout=0.2, name="b1")
     """
     units = check_positive_int("units", units)
-    initializer = resolve_initializer(kernel_initializer, activation)
+    # A copy: blocks given one unseeded initializer instance must not share its seed.
+    initializer = layer_initializer(resolve_initializer(kernel_initializer, activation))
     initializer_for(activation)  # validates the name against the table
     dropout = check_rate("dropout", dropout)
     layer_name = (lambda suffix: f"{name}_{suffix}") if name else (lambda suffix: None)

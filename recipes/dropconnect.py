@@ -2,7 +2,7 @@
 
 import keras
 
-from keras_recipes.recipes._validation import check_positive_int, check_rate
+from keras_recipes.recipes._validation import check_positive_int, check_rate, check_seed
 
 
 @keras.saving.register_keras_serializable(package="keras_recipes")
@@ -36,8 +36,8 @@ class DropConnect(keras.layers.Layer):
         **kwargs: Base layer keyword arguments, such as `name` and `dtype`.
 
     Raises:
-        ValueError: if `units` is not a positive integer or `rate` is outside
-            [0, 1).
+        ValueError: if `units` is not a positive integer, `rate` is outside
+            [0, 1) or `seed` is not an integer or `None`.
 
     Example:
 
@@ -69,8 +69,8 @@ class DropConnect(keras.layers.Layer):
         self.bias_initializer = keras.initializers.get(bias_initializer)
         self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
         self.bias_regularizer = keras.regularizers.get(bias_regularizer)
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.seed = check_seed(seed)
+        self.seed_generator = keras.random.SeedGenerator(self.seed)
 
     def build(self, input_shape):
         self.kernel = self.add_weight(

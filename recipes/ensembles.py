@@ -5,6 +5,7 @@ The lecture's variants (seed 003, "Model Ensembles"): same model with different 
 parameters are in `snapshot_ensembles.py`.
 """
 
+import numbers
 from collections.abc import Iterable
 
 import keras
@@ -14,6 +15,8 @@ from keras_recipes.recipes._validation import check_choice, check_positive_int, 
 
 # Probabilities below this are clipped before the log in the geometric mean.
 _LOG_FLOOR = 1e-7
+# The largest seed `keras.utils.set_random_seed` takes (NumPy's limit).
+_MAX_SEED = 2**32 - 1
 
 
 def _mean(stacked):
@@ -35,9 +38,13 @@ def _binary_as_two_classes(combine):
     """`combine` for class probabilities that also reads one sigmoid unit `p` as `[1 - p, p]`.
 
     The result for a single unit is the combined probability of class 1, of shape `(..., 1)`.
+    Outputs of shape `(batch,)` (stacked as `(members, batch)`) are one unit per example: they
+    are combined as `(batch, 1)` and come back as `(batch,)`, never across the batch.
     """
 
     def combine_probabilities(stacked):
+        if len(stacked.shape) == 2:
+            return combine_probabilities(ops.expand_dims(stacked, -1))[..., 0]
         if stacked.shape[-1] != 1:
             return combine(stacked)
         return combine(ops.concatenate([1.0 - stacked, stacked], axis=-1))[..., 1:]
@@ -68,7 +75,9 @@ class EnsembleAverage(keras.layers.Layer):
             result is class 1's share, so `"geometric"` gives
             `g(p) / (g(p) + g(1 - p))` with `g` the geometric mean over the
             members, and `"vote"` the fraction of members with `p > 0.5`
-            (a tie at 0.5 votes for class 0). Defaults to `"mean"`.
+            (a tie at 0.5 votes for class 0). Outputs of shape `(batch,)`
+            are one such unit per example (the result has shape
+            `(batch,)` too). Defaults to `"mean"`.
         **kwargs: Base layer keyword arguments, such as `name`.
 
     Raises:
@@ -191,8 +200,8 @@ def train_ensemble(build_fn, n, x, y=None, seeds=None, **fit_kwargs):
         n: Number of members, an integer >= 1.
         x: Training inputs, passed to `model.fit`.
         y: Training targets, passed to `model.fit`. Defaults to `None`.
-        seeds: `n` integer seeds, one per member. Defaults to `None`, meaning
-            `0, 1, ..., n - 1`.
+        seeds: `n` distinct integer seeds in [0, 2**32 - 1], one per member.
+            Defaults to `None`, meaning `0, 1, ..., n - 1`.
         **fit_kwargs: Further arguments for `model.fit` (`epochs`, `verbose`, ...).
 
     Returns:
@@ -200,7 +209,8 @@ def train_ensemble(build_fn, n, x, y=None, seeds=None, **fit_kwargs):
 
     Raises:
         ValueError: if `n` is not a positive integer or `seeds` does not hold
-            `n` seeds.
+            `n` distinct integers in [0, 2**32 - 1] (checked before any
+            member is built).
 
     Example:
 
@@ -214,16 +224,41 @@ def train_ensemble(build_fn, n, x, y=None, seeds=None, **fit_kwargs):
     2
     """
     n = check_positive_int("n", n)
-    seeds = list(range(n)) if seeds is None else list(seeds)
-    if len(seeds) != n:
-        raise ValueError(
-            f"Invalid value for argument `seeds`: expected {n} seeds, one per member. "
-            f"Received: seeds={seeds!r}"
-        )
+    seeds = list(range(n)) if seeds is None else _check_seeds(seeds, n)
     members = []
     for seed in seeds:
-        keras.utils.set_random_seed(int(seed))
+        keras.utils.set_random_seed(seed)
         model = build_fn()
         model.fit(x, y, **fit_kwargs)
         members.append(model)
     return members
+
+
+def _check_seeds(seeds, n):
+    """Checks `n` distinct seeds for `set_random_seed` before any member trains; returns ints."""
+    received = short_repr(seeds)
+    try:
+        seeds = list(seeds)
+    except TypeError:
+        seeds = None
+    if seeds is None or len(seeds) != n:
+        raise ValueError(
+            f"Invalid value for argument `seeds`: expected {n} seeds, one per member. "
+            f"Received: seeds={received}"
+        )
+    if any(
+        isinstance(seed, bool) or not isinstance(seed, numbers.Integral)
+        or not 0 <= seed <= _MAX_SEED
+        for seed in seeds
+    ):
+        raise ValueError(
+            f"Invalid value for argument `seeds`: expected integers in [0, {_MAX_SEED}]. "
+            f"Received: seeds={received}"
+        )
+    if len(set(int(seed) for seed in seeds)) != n:
+        # Equal seeds give equal members: the ensemble would only repeat a model.
+        raise ValueError(
+            "Invalid value for argument `seeds`: expected distinct seeds (members "
+            f"with the same seed are identical). Received: seeds={received}"
+        )
+    return [int(seed) for seed in seeds]

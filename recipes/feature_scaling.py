@@ -8,6 +8,7 @@ the training data, so they ride inside the model and save with it.
 
 import numpy as np
 import pandas as pd
+import tensorflow as tf
 import keras
 
 
@@ -15,10 +16,14 @@ def standardization(data, axis=-1, name="standardization"):
     """Returns a `Normalization` layer adapted to standardize `data`.
 
     Each feature (each position along `axis`) is shifted to mean 0 and
-    divided by its standard deviation, as measured on `data`. Features with
-    zero variance are mapped to 0 (Keras divides by at least
-    `keras.config.epsilon()`). Put the layer first in a model so the same
-    statistics are applied at training and inference time.
+    divided by its standard deviation, as measured on `data`. A feature
+    constant in `data` (variance 0) is only shifted, as scikit-learn's
+    `StandardScaler` does: its variance is stored as 1, so it is 0 on `data`
+    and keeps its own scale on new data (dividing by a zero standard
+    deviation would multiply any later change by about 1e7). The mean and
+    variance are stored in the layer's config, so the layer saves with its
+    model. Put the layer first in a model so the same statistics are applied
+    at training and inference time.
 
     Args:
         data: Training features of shape `(samples, features, ...)`: a NumPy
@@ -32,10 +37,13 @@ def standardization(data, axis=-1, name="standardization"):
         name: The layer's name. Defaults to `"standardization"`.
 
     Returns:
-        An adapted `keras.layers.Normalization` layer.
+        A `keras.layers.Normalization` layer holding the mean and variance
+        of `data`.
 
     Raises:
-        ValueError: If `data` is empty, or 1-D while `axis` is not `None`.
+        ValueError: If `data` holds no samples or a NaN or infinite value
+            (a non-finite mean or variance), or is 1-D while `axis` is not
+            `None`.
 
     Example:
 
@@ -44,12 +52,11 @@ def standardization(data, axis=-1, name="standardization"):
     >>> keras.ops.convert_to_numpy(layer(x)).round(3).tolist()
     [[-1.0, -1.0], [1.0, 1.0]]
     """
-    data = _as_array_if_pandas(data)
-    _check_not_empty(data)
-    _check_not_one_dimensional(data, axis)
-    layer = keras.layers.Normalization(axis=axis, name=name)
-    layer.adapt(data)
-    return layer
+    mean, variance = _adapted_statistics(data, axis)
+    # scikit-learn's rule: a zero variance counts as 1, so the feature is only shifted.
+    return keras.layers.Normalization(
+        axis=axis, mean=mean, variance=np.where(variance > 0, variance, 1.0), name=name
+    )
 
 
 def zero_centering(data, axis=-1, name="zero_centering"):
@@ -73,7 +80,8 @@ def zero_centering(data, axis=-1, name="zero_centering"):
         A `keras.layers.Normalization` layer that subtracts the mean.
 
     Raises:
-        ValueError: If `data` is empty, or 1-D while `axis` is not `None`.
+        ValueError: If `data` holds no samples or a NaN or infinite value,
+            or is 1-D while `axis` is not `None`.
 
     Example:
 
@@ -82,14 +90,25 @@ def zero_centering(data, axis=-1, name="zero_centering"):
     >>> keras.ops.convert_to_numpy(layer(x)).tolist()
     [[-1.0, -10.0], [1.0, 10.0]]
     """
-    adapted = standardization(data, axis=axis)
-    # The adapted layer's "mean" weight has the kept axes' shape, the form
-    # the constructor accepts (its broadcast `.mean` does not).
-    weights = {weight.name: weight for weight in adapted.weights}
-    mean = keras.ops.convert_to_numpy(weights["mean"])
+    mean, _ = _adapted_statistics(data, axis)
     return keras.layers.Normalization(
         axis=axis, mean=mean, variance=np.ones_like(mean), name=name
     )
+
+
+def _adapted_statistics(data, axis):
+    """The mean and variance of `data` per feature, as NumPy arrays of the kept axes' shape."""
+    data = _as_array_if_pandas(data)
+    _check_not_empty(data)
+    _check_not_one_dimensional(data, axis)
+    adapted = keras.layers.Normalization(axis=axis)
+    adapted.adapt(data)
+    # The adapted layer's "mean" and "variance" weights have the kept axes'
+    # shape, the form the constructor accepts (its broadcast `.mean` does not).
+    weights = {weight.name: keras.ops.convert_to_numpy(weight) for weight in adapted.weights}
+    mean, variance = weights["mean"], weights["variance"]
+    _check_finite(mean, variance)
+    return mean, variance
 
 
 def _as_array_if_pandas(data):
@@ -117,4 +136,25 @@ def _check_not_empty(data):
         raise ValueError(
             "Expected `data` to hold at least one sample to compute "
             f"statistics from. Received: data.shape={tuple(shape)}"
+        )
+    # A dataset without a single batch would leave the initial statistics
+    # (mean 0, variance 0) in place; reading one batch is enough to know.
+    if isinstance(data, tf.data.Dataset) and next(iter(data.take(1)), None) is None:
+        raise ValueError(
+            "Expected `data` to hold at least one sample to compute "
+            f"statistics from. Received: an empty dataset, data={data!r}"
+        )
+
+
+def _check_finite(mean, variance):
+    bad = ~(np.isfinite(mean) & np.isfinite(variance))
+    if bad.any():
+        # Feature indices (index tuples for several feature axes; "all" for `axis=None`).
+        features = "all" if bad.ndim == 0 else [
+            int(i[0]) if len(i) == 1 else tuple(int(j) for j in i) for i in np.argwhere(bad)
+        ]
+        raise ValueError(
+            "Expected finite values in `data` (no NaN or infinity) to compute "
+            "each feature's mean and variance from. Received: data with a "
+            f"non-finite mean or variance at features={features}"
         )

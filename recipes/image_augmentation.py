@@ -94,17 +94,20 @@ def image_augmentation(
     TensorShape([8, 32, 32, 3])
     """
     strengths = _check_arguments(
-        flip, crop, rotation, translation, cutout, value_range, seed,
+        flip, crop, rotation, translation, cutout, value_range,
         dict(brightness=brightness, contrast=contrast,
              saturation=saturation, hue=hue),
     )
-    seeds = _seeds(seed)
+    seeds = _seeds(check_seed(seed))
     layers = _geometric_layers(flip, crop, rotation, translation, seeds)
     layers += _color_layers(strengths, value_range, seeds)
     if cutout > 0:
+        # float32 whatever the global policy: under "mixed_float16", Keras'
+        # `RandomErasing` builds a float16 `range`, which TensorFlow refuses.
         layers.append(keras.layers.RandomErasing(
             factor=(cutout, cutout), fill_value=0.0,
             value_range=tuple(value_range), seed=next(seeds), name="cutout",
+            dtype="float32",
         ))
     return keras.Sequential(layers or [keras.layers.Identity()], name=name)
 
@@ -172,9 +175,7 @@ def _seeds(seed):
         index += 1
 
 
-def _check_arguments(
-    flip, crop, rotation, translation, cutout, value_range, seed, colors
-):
+def _check_arguments(flip, crop, rotation, translation, cutout, value_range, colors):
     if flip is not None:
         check_choice("flip", flip, FLIP_MODES)
     check_rate("crop", crop)
@@ -184,7 +185,6 @@ def _check_arguments(
     for key in COLOR_ARGUMENTS:
         check_unit_interval(key, colors[key])
     _check_value_range(value_range)
-    check_seed(seed)
     return {key: float(colors[key]) for key in COLOR_ARGUMENTS}
 
 

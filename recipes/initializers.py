@@ -79,3 +79,41 @@ def resolve_initializer(kernel_initializer, activation):
             f"instance. Received: kernel_initializer={kernel_initializer!r}"
         ) from None
     return kernel_initializer
+
+
+def layer_initializer(kernel_initializer, seed_offset=0):
+    """A copy of an initializer instance (or config dict) for one layer; names pass through.
+
+    An unseeded Keras initializer draws its seed once, when it is created, so
+    one instance shared by same-shaped layers gives them identical kernels.
+    The copy of an unseeded initializer draws its own seed; a seeded one gets
+    `seed + seed_offset`, so layers given different offsets differ and the
+    model stays reproducible. An initializer seeded by a `SeedGenerator`
+    (which draws a new seed per call) or one that cannot be rebuilt from its
+    config is returned as it is.
+    """
+    if isinstance(kernel_initializer, dict):
+        try:
+            kernel_initializer = keras.initializers.get(kernel_initializer)
+        except (TypeError, ValueError):  # `resolve_initializer` reports it
+            return kernel_initializer
+    if not isinstance(kernel_initializer, keras.initializers.Initializer):
+        return kernel_initializer
+    config = kernel_initializer.get_config()
+    seed = config.get("seed")
+    if isinstance(seed, dict):
+        return kernel_initializer
+    if isinstance(seed, int):
+        config["seed"] = seed + seed_offset
+    try:
+        return type(kernel_initializer).from_config(config)
+    except (TypeError, ValueError):  # e.g. a subclass without `get_config`
+        return kernel_initializer
+
+
+def with_layer_initializer(block_kwargs, seed_offset):
+    """`dense_block` arguments with their `kernel_initializer` (if any) copied for one layer."""
+    if "kernel_initializer" not in block_kwargs:
+        return block_kwargs
+    initializer = layer_initializer(block_kwargs["kernel_initializer"], seed_offset)
+    return {**block_kwargs, "kernel_initializer": initializer}

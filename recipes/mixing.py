@@ -18,6 +18,11 @@ from keras_recipes.recipes._validation import (
     short_repr,
 )
 
+# The mixing layers compute in float32 whatever the global dtype policy: under
+# "mixed_float16", Keras' `MixUp` multiplies float16 images by float32 weights
+# and `CutMix` builds a float16 `range`, both refused by TensorFlow.
+_MIXING_DTYPE = "float32"
+
 
 def mixup(dataset, alpha=0.2, num_classes=None, seed=None):
     """Returns `dataset` with each batch blended by MixUp.
@@ -57,7 +62,7 @@ def mixup(dataset, alpha=0.2, num_classes=None, seed=None):
     [(8, 8, 8, 1), (8, 4)]
     """
     alpha = check_positive("alpha", alpha)
-    layer = keras.layers.MixUp(alpha=alpha, seed=check_seed(seed))
+    layer = keras.layers.MixUp(alpha=alpha, seed=check_seed(seed), dtype=_MIXING_DTYPE)
     return _mix_batches(dataset, layer, num_classes)
 
 
@@ -106,7 +111,7 @@ def cutmix(dataset, alpha=1.0, num_classes=None, seed=None):
             f"(Keras' CutMix factor range). Received: alpha={alpha!r}"
         )
     layer = _PastedAreaCutMix(
-        factor=(alpha, alpha), seed=check_seed(seed), name="cut_mix"
+        factor=(alpha, alpha), seed=check_seed(seed), name="cut_mix", dtype=_MIXING_DTYPE
     )
     return _mix_batches(dataset, layer, num_classes)
 

@@ -13,7 +13,11 @@ from keras_recipes.recipes._validation import (
     check_rate,
 )
 from keras_recipes.recipes.dense_block import dense_block, kernel_regularizer
-from keras_recipes.recipes.initializers import initializer_for, resolve_initializer
+from keras_recipes.recipes.initializers import (
+    initializer_for,
+    layer_initializer,
+    resolve_initializer,
+)
 from keras_recipes.recipes.optimizers import make_optimizer
 
 #: Output activations `mlp` accepts; `None` picks softmax or sigmoid.
@@ -21,6 +25,9 @@ OUTPUT_ACTIVATIONS = ("softmax", "sigmoid", "tanh", "linear", "relu")
 
 #: Where dropout goes: after every hidden layer, or once before the output.
 DROPOUT_PLACEMENTS = ("all", "last")
+
+# The learning rate of a named optimizer when `learning_rate=None`.
+_DEFAULT_LEARNING_RATE = 1e-3
 
 
 def _as_rates(dropout, n_layers, placement):
@@ -91,7 +98,10 @@ def mlp(
         l1: L1 penalty on the kernels. Defaults to `0.0`.
         l2: L2 penalty on the kernels. Defaults to `0.0`.
         kernel_initializer: `"auto"` or a Keras initializer for the hidden
-            layers. Defaults to `"auto"`.
+            layers. Each layer gets its own copy of an instance; a seeded
+            one gives hidden layer `i` (from 1) the seed `seed + i - 1`, so
+            the layers differ and the model is reproducible.
+            Defaults to `"auto"`.
         name: Model name. Defaults to `None` (`"mlp"`).
 
     Returns:
@@ -125,7 +135,8 @@ def mlp(
         x = dense_block(
             x, width, activation=activation, batch_norm=batch_norm,
             dropout=rate if dropout_placement == "all" else 0.0,
-            l1=l1, l2=l2, kernel_initializer=kernel_initializer, name=f"hidden_{i}",
+            l1=l1, l2=l2, kernel_initializer=layer_initializer(kernel_initializer, i - 1),
+            name=f"hidden_{i}",
         )
     if dropout_placement == "last" and rates[-1]:
         layer = keras.layers.AlphaDropout if activation == "selu" else keras.layers.Dropout
@@ -143,7 +154,7 @@ def classifier(
     classes,
     *,
     optimizer="adam",
-    learning_rate=1e-3,
+    learning_rate=None,
     one_hot_labels=False,
     optimizer_kwargs=None,
     **mlp_kwargs,
@@ -160,22 +171,29 @@ def classifier(
         input_shape: Shape of one example.
         hidden_units: Units of each hidden layer.
         classes: Number of classes; `1` for binary with a sigmoid output.
-        optimizer: A `make_optimizer` name or a Keras optimizer instance.
-            Defaults to `"adam"`.
-        learning_rate: Learning rate (or schedule). Defaults to `1e-3`.
+        optimizer: A `make_optimizer` name or a Keras optimizer instance
+            (configured by its own constructor). Defaults to `"adam"`.
+        learning_rate: Learning rate (or schedule) of a named optimizer;
+            `None` means `1e-3`. Defaults to `None`.
         one_hot_labels: Labels are one-hot rows instead of integers.
             Defaults to `False`.
         optimizer_kwargs: Extra arguments for `make_optimizer` (e.g.
-            `{"clipnorm": 1.0}`). Defaults to `None`.
+            `{"clipnorm": 1.0}`), for a named optimizer. Defaults to `None`.
         **mlp_kwargs: Passed to `mlp` (activation, batch_norm, dropout, ...).
 
     Returns:
         A compiled `keras.Model`.
 
+    Raises:
+        ValueError: for a bad `mlp` argument or optimizer name, or an
+            optimizer instance given with `learning_rate` or
+            `optimizer_kwargs` (they would be ignored).
+
     Example:
 
     >>> model = classifier((64,), [64, 32], 10, dropout=0.2)
     """
+    optimizer = _optimizer(optimizer, learning_rate, optimizer_kwargs)
     model = mlp(input_shape, hidden_units, classes, **mlp_kwargs)
     output_activation = model.get_layer("output").activation.__name__
     _pitfalls.warn_pitfalls([_pitfalls.relu_output_with_cross_entropy(output_activation)])
@@ -190,7 +208,7 @@ def classifier(
         loss = keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits)
         metric = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
     model.compile(
-        optimizer=_optimizer(optimizer, learning_rate, optimizer_kwargs),
+        optimizer=optimizer,
         loss=loss,
         metrics=[metric],
     )
@@ -203,7 +221,7 @@ def regressor(
     outputs=1,
     *,
     optimizer="adam",
-    learning_rate=1e-3,
+    learning_rate=None,
     loss="mse",
     optimizer_kwargs=None,
     **mlp_kwargs,
@@ -214,26 +232,33 @@ def regressor(
         input_shape: Shape of one example.
         hidden_units: Units of each hidden layer.
         outputs: Number of regression targets. Defaults to `1`.
-        optimizer: A `make_optimizer` name or a Keras optimizer instance.
-            Defaults to `"adam"`.
-        learning_rate: Learning rate (or schedule). Defaults to `1e-3`.
+        optimizer: A `make_optimizer` name or a Keras optimizer instance
+            (configured by its own constructor). Defaults to `"adam"`.
+        learning_rate: Learning rate (or schedule) of a named optimizer;
+            `None` means `1e-3`. Defaults to `None`.
         loss: Any Keras regression loss. Defaults to `"mse"`.
-        optimizer_kwargs: Extra arguments for `make_optimizer`.
-            Defaults to `None`.
+        optimizer_kwargs: Extra arguments for `make_optimizer`, for a named
+            optimizer. Defaults to `None`.
         **mlp_kwargs: Passed to `mlp`; `output_activation` defaults to
             `"linear"`.
 
     Returns:
         A compiled `keras.Model` with a mean-absolute-error metric.
 
+    Raises:
+        ValueError: for a bad `mlp` argument or optimizer name, or an
+            optimizer instance given with `learning_rate` or
+            `optimizer_kwargs` (they would be ignored).
+
     Example:
 
     >>> model = regressor((8,), [32, 16], l2=1e-4)
     """
     mlp_kwargs.setdefault("output_activation", "linear")
+    optimizer = _optimizer(optimizer, learning_rate, optimizer_kwargs)
     model = mlp(input_shape, hidden_units, outputs, **mlp_kwargs)
     model.compile(
-        optimizer=_optimizer(optimizer, learning_rate, optimizer_kwargs),
+        optimizer=optimizer,
         loss=loss,
         metrics=[keras.metrics.MeanAbsoluteError(name="mae")],
     )
@@ -242,5 +267,14 @@ def regressor(
 
 def _optimizer(optimizer, learning_rate, optimizer_kwargs):
     if isinstance(optimizer, keras.optimizers.Optimizer):
+        if learning_rate is not None or optimizer_kwargs is not None:
+            # An instance is already configured: these would be silently ignored.
+            raise ValueError(
+                "`learning_rate` and `optimizer_kwargs` configure a named optimizer; "
+                "expected them unset with an optimizer instance (pass them to its "
+                f"constructor instead). Received: optimizer={optimizer!r}, "
+                f"learning_rate={learning_rate!r}, optimizer_kwargs={optimizer_kwargs!r}"
+            )
         return optimizer
+    learning_rate = _DEFAULT_LEARNING_RATE if learning_rate is None else learning_rate
     return make_optimizer(optimizer, learning_rate, **(optimizer_kwargs or {}))

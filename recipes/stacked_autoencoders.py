@@ -9,17 +9,23 @@ network with labels. With corruption at each stage this is a stacked denoising a
 import keras
 import numpy as np
 import pandas as pd
+import tensorflow as tf
 
 from keras_recipes.recipes._validation import (
     check_choice,
     check_hidden_units,
     check_input_shape,
     check_positive_int,
+    short_repr,
 )
 from keras_recipes.recipes.autoencoders import NOISE_KINDS, _corruption
 from keras_recipes.recipes.dense_block import dense_block
-from keras_recipes.recipes.initializers import INITIALIZER_FOR_ACTIVATION, initializer_for
-from keras_recipes.recipes.optimizers import make_optimizer
+from keras_recipes.recipes.initializers import (
+    INITIALIZER_FOR_ACTIVATION,
+    initializer_for,
+    with_layer_initializer,
+)
+from keras_recipes.recipes.optimizers import OPTIMIZERS, make_optimizer
 
 
 def stacked_autoencoder(input_shape, hidden_units, classes, *, activation="relu",
@@ -37,7 +43,9 @@ def stacked_autoencoder(input_shape, hidden_units, classes, *, activation="relu"
         activation: Activation of the encoders. Defaults to `"relu"`.
         name: The model's name. Defaults to `"stacked_autoencoder"`.
         **block_kwargs: Passed to every `dense_block` (`batch_norm`,
-            `dropout`, `l1`, `l2`, `kernel_initializer`).
+            `dropout`, `l1`, `l2`, `kernel_initializer`). Each layer gets
+            its own copy of an initializer instance, a seeded one with the
+            seed plus the layer's position, so same-shaped layers differ.
 
     Returns:
         An uncompiled `keras.Model`.
@@ -58,7 +66,7 @@ def stacked_autoencoder(input_shape, hidden_units, classes, *, activation="relu"
     for i, width in enumerate(units, start=1):
         stage_inputs = keras.Input(shape=(x.shape[-1],))
         stage = dense_block(stage_inputs, width, activation=activation, name=f"encode_{i}",
-                            **block_kwargs)
+                            **with_layer_initializer(block_kwargs, i - 1))
         x = keras.Model(stage_inputs, stage, name=f"encoder_{i}")(x)
     head = "softmax" if classes > 1 else "sigmoid"
     outputs = keras.layers.Dense(classes, activation=head, kernel_initializer=initializer_for(head),
@@ -103,9 +111,11 @@ def greedy_pretrain(model, x, *, epochs=10, batch_size=32, noise=None, noise_lev
 
     Args:
         model: A model from `stacked_autoencoder`.
-        x: Training inputs, a NumPy array (labels are not used).
+        x: Training inputs, a NumPy array or tensor (not a
+            `tf.data.Dataset`: each stage encodes the whole input); labels
+            are not used.
         epochs: Epochs per stage. Defaults to `10`.
-        batch_size: Batch size. Defaults to `32`.
+        batch_size: Batch size, an integer >= 1. Defaults to `32`.
         noise: `None` or a kind from `NOISE_KINDS`. Defaults to `None`.
         noise_level: Gaussian stddev or masked fraction. Defaults to `0.1`.
         optimizer: An optimizer name from `OPTIMIZERS` (a fresh one per
@@ -121,8 +131,9 @@ def greedy_pretrain(model, x, *, epochs=10, batch_size=32, noise=None, noise_lev
         `units`, `epoch` and the reconstruction `loss` (mean squared error).
 
     Raises:
-        ValueError: if `model` has no `encoder_<i>` layers, or for a bad
-            `epochs`, `noise` or `noise_level`.
+        ValueError: if `model` has no `encoder_<i>` layers, `x` is a
+            `tf.data.Dataset`, or for a bad `epochs`, `batch_size`, `noise`,
+            `noise_level`, `optimizer` or `learning_rate`.
 
     Example:
 
@@ -130,10 +141,12 @@ def greedy_pretrain(model, x, *, epochs=10, batch_size=32, noise=None, noise_lev
     >>> history = greedy_pretrain(model, np.random.rand(64, 64), epochs=1)
     """
     epochs = check_positive_int("epochs", epochs)
+    batch_size = check_positive_int("batch_size", batch_size)
     if noise is not None:
         check_choice("noise", noise, NOISE_KINDS)
     check_choice("output_activation", output_activation, INITIALIZER_FOR_ACTIVATION)
-    codes = np.reshape(np.asarray(x, dtype="float32"), (len(x), -1))
+    check_choice("optimizer", optimizer, OPTIMIZERS)
+    codes = _flat_inputs(x)
     rows = []
     for stage, encoder in enumerate(_stage_encoders(model), start=1):
         activation = output_activation if stage == 1 else "linear"
@@ -145,6 +158,46 @@ def greedy_pretrain(model, x, *, epochs=10, batch_size=32, noise=None, noise_lev
         rows += [(stage, units, epoch, loss) for epoch, loss in enumerate(losses, start=1)]
         codes = _encode(encoder, codes, max(batch_size, 256))
     return pd.DataFrame(rows, columns=["stage", "units", "epoch", "loss"])
+
+
+def _flat_inputs(x):
+    """`x` as a float32 array of shape `(samples, features)`."""
+    if isinstance(x, tf.data.Dataset):
+        # Each stage trains on codes computed from all the inputs at once.
+        raise ValueError(
+            "Expected `x` as an array of training inputs (a NumPy array or "
+            "tensor); a `tf.data.Dataset` cannot be pretrained on, as each "
+            "stage needs the codes of the whole input. "
+            f"Received: x={x!r}"
+        )
+    return np.reshape(np.asarray(x, dtype="float32"), (len(x), -1))
+
+
+def _check_labels(y, x_shape, classes):
+    """Checks one integer class label in [0, classes) (0 or 1 for one unit) per example."""
+    labels = np.asarray(y)
+    if labels.ndim not in (1, 2) or labels.ndim == 2 and labels.shape[1] != 1:
+        raise ValueError(
+            "Expected `y` to hold integer class labels of shape (samples,) or "
+            "(samples, 1), not one-hot rows. "
+            f"Received: y.shape={labels.shape}"
+        )
+    if len(labels) != x_shape[0]:
+        raise ValueError(
+            "Expected one label per example of `x`. "
+            f"Received: y.shape={labels.shape}, x.shape={x_shape}"
+        )
+    if labels.dtype == bool:
+        return
+    limit = max(classes, 2)
+    real = np.issubdtype(labels.dtype, np.integer) or np.issubdtype(labels.dtype, np.floating)
+    if not real or labels.size and not (
+        np.all(labels == np.round(labels)) and labels.min() >= 0 and labels.max() < limit
+    ):
+        raise ValueError(
+            f"Expected `y` to hold integer class labels in [0, {limit}). "
+            f"Received: y={short_repr(y)}"
+        )
 
 
 def _encode(encoder, codes, batch_size):
@@ -168,8 +221,10 @@ def train_stacked_autoencoder(model, x, y, *, pretrain_epochs=10, epochs=10, bat
 
     Args:
         model: A model from `stacked_autoencoder`.
-        x: Training inputs, a NumPy array.
-        y: Integer class labels.
+        x: Training inputs, a NumPy array or tensor.
+        y: Integer class labels in [0, classes) (0 or 1 for one sigmoid
+            unit), one per example, of shape `(samples,)` or
+            `(samples, 1)`.
         pretrain_epochs: Epochs per pretraining stage. Defaults to `10`.
         epochs: Fine-tuning epochs. Defaults to `10`.
         batch_size: Batch size of both phases. Defaults to `32`.
@@ -187,8 +242,9 @@ def train_stacked_autoencoder(model, x, y, *, pretrain_epochs=10, epochs=10, bat
         the fine-tuning `History`.
 
     Raises:
-        ValueError: for a bad `pretrain_epochs`, `epochs` or `batch_size`,
-            and whatever `greedy_pretrain` rejects.
+        ValueError: for a bad `pretrain_epochs`, `epochs`, `batch_size` or
+            `y` (checked before any training, so the model is left as it
+            was), and whatever `greedy_pretrain` rejects.
 
     Example:
 
@@ -200,6 +256,9 @@ def train_stacked_autoencoder(model, x, y, *, pretrain_epochs=10, epochs=10, bat
     # Checked here too, so the message names this function's arguments.
     pretrain_epochs = check_positive_int("pretrain_epochs", pretrain_epochs)
     batch_size = check_positive_int("batch_size", batch_size)
+    # Checked before pretraining, which changes the model's weights in place.
+    _flat_inputs(x)  # refuses a dataset before its length is asked for
+    _check_labels(y, tuple(np.shape(x)), model.output_shape[-1])
     pretraining = greedy_pretrain(
         model, x, epochs=pretrain_epochs, batch_size=batch_size, noise=noise,
         noise_level=noise_level, optimizer=optimizer, learning_rate=learning_rate, verbose=verbose,

@@ -64,6 +64,18 @@ def test_masking_noise_zeroes_the_given_fraction_without_rescaling():
     np.testing.assert_array_equal(layer(x).numpy(), x)
 
 
+def test_masking_noise_takes_a_numpy_integer_seed(tmp_path):
+    x = np.ones((8, 20), dtype="float32")
+    numpy_seeded, int_seeded = (MaskingNoise(0.5, seed=seed) for seed in (np.int64(3), 3))
+    np.testing.assert_array_equal(
+        numpy_seeded(x, training=True).numpy(), int_seeded(x, training=True).numpy()
+    )
+    model = keras.Sequential([keras.Input((20,)), numpy_seeded])
+    model.save(tmp_path / "masking.keras")
+    loaded = keras.models.load_model(tmp_path / "masking.keras")
+    assert loaded.layers[0].seed == 3 and loaded.layers[0].rate == 0.5
+
+
 def test_masking_denoiser_restores_masked_digits_better_than_a_plain_autoencoder(digits):
     x_train, x_test, _, _ = digits
     mask = np.random.default_rng(0).random(x_test.shape) >= 0.5
@@ -106,8 +118,28 @@ def test_save_and_load(tmp_path):
         (lambda: denoising_autoencoder((64,), [4], noise="masking", noise_level=1.0),
          "Received: noise_level=1.0"),
         (lambda: MaskingNoise(-0.1), "Received: rate=-0.1"),
+        (lambda: MaskingNoise(0.1, seed=2.5),
+         r"expected an integer or None\. Received: seed=2\.5"),
     ],
 )
 def test_bad_arguments(build, message):
     with pytest.raises(ValueError, match=message):
         build()
+
+
+def test_a_seeded_initializer_instance_gives_every_layer_its_own_weights():
+    def kernels():
+        model = autoencoder((32,), [32, 32, 32],
+                            kernel_initializer=keras.initializers.GlorotUniform(seed=1))
+        encoder, decoder = model.encoder, model.decoder
+        return [encoder.get_layer(f"encode_{i}_dense").kernel.numpy() for i in (1, 2, 3)] + [
+            decoder.get_layer(f"decode_{i}_dense").kernel.numpy() for i in (1, 2)
+        ]
+
+    first = kernels()
+    # All five are 32x32: no two alike, encoder and decoder included.
+    for i in range(5):
+        for j in range(i + 1, 5):
+            assert not np.array_equal(first[i], first[j]), (i, j)
+    for kernel, again in zip(first, kernels()):  # reproducible
+        np.testing.assert_array_equal(kernel, again)

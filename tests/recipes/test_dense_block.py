@@ -1,4 +1,5 @@
 import keras
+import numpy as np
 import pytest
 
 from keras_recipes.recipes import dense_block, kernel_regularizer
@@ -80,3 +81,12 @@ def test_bad_units():
 def test_kernel_regularizer_helper_rejects_negative():
     with pytest.raises(ValueError, match="Received: l2=-1"):
         kernel_regularizer(l2=-1)
+
+
+def test_blocks_built_with_one_unseeded_initializer_instance_differ():
+    initializer = keras.initializers.HeNormal()
+    inputs = keras.Input((8,))
+    x = dense_block(inputs, 8, kernel_initializer=initializer, name="a")
+    model = keras.Model(inputs, dense_block(x, 8, kernel_initializer=initializer, name="b"))
+    first, second = (model.get_layer(f"{n}_dense").kernel.numpy() for n in "ab")
+    assert not np.array_equal(first, second)

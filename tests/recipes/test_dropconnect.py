@@ -87,8 +87,23 @@ def test_get_config_and_save_load(tmp_path):
         ({"units": 4, "rate": "half"}, "Received: rate='half'"),
         ({"units": 0}, "Received: units=0"),
         ({"units": 2.5}, "Received: units=2.5"),
+        ({"units": 4, "seed": 1.5}, r"expected an integer or None\. Received: seed=1\.5"),
+        ({"units": 4, "seed": "3"}, "Received: seed='3'"),
     ],
 )
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         DropConnect(**kwargs)
+
+
+def test_a_numpy_integer_seed_is_the_same_seed(tmp_path):
+    x = np.ones((4, 6), dtype="float32")
+    layers = [DropConnect(5, rate=0.5, kernel_initializer="ones", seed=seed)
+              for seed in (np.int64(3), 3)]
+    numpy_seeded, int_seeded = (layer(x, training=True).numpy() for layer in layers)
+    np.testing.assert_array_equal(numpy_seeded, int_seeded)
+    assert type(layers[0].get_config()["seed"]) is int
+    model = keras.Sequential([keras.Input((6,)), layers[0]])
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0))

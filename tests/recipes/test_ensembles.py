@@ -167,3 +167,64 @@ def test_a_single_model_instead_of_a_list():
         ensemble(model)
     with pytest.raises(ValueError, match="Received: models=3"):
         ensemble(3)
+
+
+@pytest.mark.parametrize("method", ["geometric", "vote"])
+def test_members_with_outputs_of_shape_batch_are_combined_per_example(method):
+    # A sigmoid unit squeezed to shape (batch,): combined per example, not across the batch.
+    members = []
+    for bias in (-1.0, 0.5, 2.0):
+        member = keras.Sequential([
+            keras.Input((1,)), keras.layers.Dense(1, activation="sigmoid"),
+            keras.layers.Reshape(()),
+        ])
+        member.set_weights([np.ones((1, 1)), np.array([bias])])
+        members.append(member)
+    x = np.array([[-3.0], [-0.2], [0.0], [1.0], [3.0], [-1.5]], "float32")
+    p = np.stack([member.predict(x, verbose=0) for member in members])
+    if method == "geometric":
+        ones, zeros = np.exp(np.log(p).mean(0)), np.exp(np.log(1 - p).mean(0))
+        expected = ones / (ones + zeros)
+    else:
+        expected = (p > 0.5).mean(0)
+    model = ensemble(members, method)
+    assert model.output.shape == (None,)
+    for batch_size in (6, 2):
+        np.testing.assert_allclose(
+            model.predict(x, batch_size=batch_size, verbose=0), expected, rtol=1e-5
+        )
+
+
+@pytest.mark.parametrize(
+    "seeds, message",
+    [
+        ([0.1, 0.5], r"expected integers in \[0, 4294967295\]\. Received: seeds=\[0\.1, 0\.5\]"),
+        ([0, None], r"Received: seeds=\[0, None\]"),
+        ([True, 2], r"Received: seeds=\[True, 2\]"),
+        ([-1, 2], r"Received: seeds=\[-1, 2\]"),
+        ([0, 2**32], r"Received: seeds=\[0, 4294967296\]"),
+        ([3, np.int64(3)], r"expected distinct seeds .* Received: seeds=\[3, np\.int64\(3\)\]"),
+        (5, r"expected 2 seeds, one per member\. Received: seeds=5"),
+    ],
+)
+def test_bad_seeds_are_refused_before_any_member_is_built(seeds, message):
+    built = []
+
+    def build():
+        built.append(_mlp())
+        return built[-1]
+
+    with pytest.raises(ValueError, match=message):
+        train_ensemble(build, 2, np.zeros((4, 64)), np.zeros(4), seeds=seeds, verbose=0)
+    assert built == []
+
+
+def test_numpy_integer_seeds_are_the_same_seeds():
+    x, y = np.random.default_rng(0).normal(size=(8, 64)), np.arange(8) % 10
+    numpy_seeded, int_seeded = (
+        train_ensemble(_mlp, 2, x, y, seeds=seeds, epochs=1, verbose=0)
+        for seeds in ([np.int64(7), np.int64(8)], [7, 8])
+    )
+    for a, b in zip(numpy_seeded, int_seeded):
+        for weight_a, weight_b in zip(a.get_weights(), b.get_weights()):
+            np.testing.assert_array_equal(weight_a, weight_b)

@@ -122,3 +122,52 @@ def test_pandas_data_gives_the_array_statistics():
     np.testing.assert_allclose(
         _numpy(zero_centering(frame["a"])(x[:, :1]))[:, 0], [-3.0, -1.0, 4.0], atol=1e-6
     )
+
+
+def test_a_feature_constant_in_the_data_keeps_its_scale_on_new_data(tmp_path):
+    # Digits' first 200 rows have 11 constant pixels, 8 of which vary later:
+    # divided by a zero standard deviation they came out near 7.5e6.
+    from sklearn.datasets import load_digits
+    from sklearn.preprocessing import StandardScaler
+
+    x = (load_digits().data / 16.0).astype("float32")
+    train, new = x[:200], x[200:]
+    constant = train.std(axis=0) == 0
+    assert (new[:, constant].std(axis=0) > 0).sum() == 8
+    layer = standardization(train)
+    expected = StandardScaler().fit(train).transform(new)
+    np.testing.assert_allclose(_numpy(layer(new)), expected, rtol=1e-4, atol=1e-4)
+    # Constant features are shifted by their (constant) value and not scaled.
+    np.testing.assert_allclose(
+        _numpy(layer(new))[:, constant], new[:, constant] - train[0, constant], atol=1e-6
+    )
+    model = keras.Sequential([keras.Input((64,)), layer])
+    model.save(tmp_path / "standardization.keras")
+    loaded = keras.models.load_model(tmp_path / "standardization.keras")
+    np.testing.assert_allclose(loaded.predict(new, verbose=0), expected, rtol=1e-4, atol=1e-4)
+
+
+def test_an_empty_dataset_is_rejected():
+    empty = tf.data.Dataset.from_tensor_slices(np.zeros((0, 3), "float32")).batch(4)
+    for recipe in (standardization, zero_centering):
+        with pytest.raises(
+            ValueError, match=r"at least one sample .* Received: an empty dataset, data="
+        ):
+            recipe(empty)
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_data_is_rejected(bad):
+    x = np.array([[1.0, 2.0, 3.0], [4.0, bad, 6.0]], dtype="float32")
+    dataset = tf.data.Dataset.from_tensor_slices(x).batch(1)
+    for recipe in (standardization, zero_centering):
+        for data in (x, dataset):
+            with pytest.raises(
+                ValueError,
+                match=r"Expected finite values in `data` .* Received: data with a "
+                r"non-finite mean or variance at features=\[1\]",
+            ):
+                recipe(data)
+    with pytest.raises(ValueError, match=r"features=all"):
+        standardization(x, axis=None)

@@ -175,3 +175,37 @@ def test_color_jitter_round_trips_through_a_saved_model(images, tmp_path):
     jitter = loaded.layers[0].layers[-1]
     assert type(jitter).__name__ == "ColorJitter" and jitter.saturation_factor == 0.3
     np.testing.assert_allclose(loaded.predict(images, verbose=0), model.predict(images, verbose=0))
+
+
+def test_every_step_trains_under_a_mixed_float16_policy(images):
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        augment = image_augmentation(
+            rotation=0.05, brightness=0.2, contrast=0.2, saturation=0.2, hue=0.05,
+            cutout=1.0, seed=2,
+        )
+        model = keras.Sequential([
+            keras.Input((16, 16, 3)), augment, keras.layers.Flatten(),
+            keras.layers.Dense(2, activation="softmax", dtype="float32"),
+        ])
+        model.compile("adam", "sparse_categorical_crossentropy")
+        history = model.fit(images, np.arange(8) % 2, epochs=2, batch_size=4, verbose=0)
+        out = _numpy(augment(images, training=True))
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert np.isfinite(history.history["loss"]).all()
+    # Cutout still erases a patch of every image.
+    assert ((out == 0).all(axis=-1).sum(axis=(1, 2)) > 0).all()
+
+
+def test_a_numpy_integer_seed_is_the_same_seed(images, tmp_path):
+    numpy_seeded, int_seeded = (
+        image_augmentation(rotation=0.1, cutout=0.5, seed=seed) for seed in (np.int64(7), 7)
+    )
+    np.testing.assert_array_equal(
+        _numpy(numpy_seeded(images, training=True)), _numpy(int_seeded(images, training=True))
+    )
+    model = keras.Sequential([keras.Input((16, 16, 3)), numpy_seeded])
+    model.save(tmp_path / "augment.keras")
+    loaded = keras.models.load_model(tmp_path / "augment.keras")
+    np.testing.assert_array_equal(loaded.predict(images, verbose=0), images)

@@ -158,3 +158,34 @@ def test_arrays_instead_of_a_dataset_are_shown_by_type_and_shape():
             "Expected a `tf.data.Dataset` of (images, labels) batches. Received: "
             "dataset=(<ndarray shape=(64, 8, 8, 1)>, <ndarray shape=(64,)>)"
         )
+
+
+@pytest.mark.parametrize("recipe", [mixup, cutmix])
+def test_mixing_works_under_a_mixed_float16_policy(recipe):
+    dataset, images = _one_image_per_class(lambda i: np.full((8, 8, 1), i))
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        mixed, labels = _batches(recipe(dataset, num_classes=BATCH, seed=3), count=1)[0]
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert mixed.dtype == np.float32 and labels.dtype == np.float32
+    assert (labels.max(axis=1) < 0.99).any()  # something was mixed
+    np.testing.assert_allclose(labels.sum(axis=1), 1.0, atol=1e-6)
+    if recipe is mixup:  # the label weights are the pixel weights
+        np.testing.assert_allclose(
+            mixed, np.einsum("bc,chwk->bhwk", labels, images), atol=1e-5
+        )
+    else:  # each label weight is the share of that class's pixels
+        shares = [[(image == c).mean() for c in range(BATCH)] for image in mixed]
+        np.testing.assert_allclose(labels, shares, atol=1e-6)
+
+
+def test_a_numpy_integer_seed_is_the_same_seed():
+    dataset, _ = _one_image_per_class(lambda i: np.full((8, 8, 1), i))
+    for recipe in (mixup, cutmix):
+        numpy_seeded, int_seeded = (
+            _batches(recipe(dataset, num_classes=BATCH, seed=seed), count=1)[0]
+            for seed in (np.int64(5), 5)
+        )
+        for a, b in zip(numpy_seeded, int_seeded):
+            np.testing.assert_array_equal(a, b)

@@ -181,3 +181,56 @@ def test_a_list_of_activations_is_a_keras_style_error():
 def test_softmax_over_one_output_is_refused():
     with pytest.raises(ValueError, match="softmax over one output is always 1.0.*Received: output_activation='softmax', outputs=1"):
         classifier((4,), [8], 1, output_activation="softmax")
+
+
+def _hidden_kernels(model, count):
+    return [model.get_layer(f"hidden_{i}_dense").kernel.numpy() for i in range(1, count + 1)]
+
+
+def test_one_unseeded_initializer_instance_gives_every_layer_its_own_weights():
+    model = mlp((32,), [32, 32, 32], 10, kernel_initializer=keras.initializers.HeNormal())
+    first, second, third = _hidden_kernels(model, 3)
+    assert not np.array_equal(first, second) and not np.array_equal(second, third)
+    for kernel in (first, second, third):  # each still He: std sqrt(2 / 32)
+        assert abs(kernel.std() - np.sqrt(2 / 32)) < 0.05
+
+
+def test_a_seeded_initializer_instance_gives_seed_plus_layer_index():
+    def build():
+        return mlp((32,), [32, 32, 32], 10,
+                   kernel_initializer=keras.initializers.GlorotUniform(seed=5))
+
+    kernels = _hidden_kernels(build(), 3)
+    for offset, kernel in enumerate(kernels):
+        expected = keras.initializers.GlorotUniform(seed=5 + offset)((32, 32))
+        np.testing.assert_array_equal(kernel, keras.ops.convert_to_numpy(expected))
+    # Reproducible: a second build gives the same weights.
+    for kernel, again in zip(kernels, _hidden_kernels(build(), 3)):
+        np.testing.assert_array_equal(kernel, again)
+
+
+@pytest.mark.parametrize("recipe", [classifier, regressor])
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"learning_rate": 0.5}, {"optimizer_kwargs": {"clipnorm": 1.0}},
+     {"learning_rate": 1e-3, "optimizer_kwargs": {}}],
+)
+def test_an_optimizer_instance_with_learning_rate_or_kwargs_is_refused(recipe, kwargs):
+    with pytest.raises(
+        ValueError,
+        match=r"configure a named optimizer; expected them unset with an optimizer instance "
+        r".* Received: optimizer=<.*SGD.*>, learning_rate=",
+    ):
+        recipe((4,), [8], 3, optimizer=keras.optimizers.SGD(), **kwargs)
+
+
+@pytest.mark.parametrize("recipe", [classifier, regressor])
+def test_an_optimizer_instance_alone_and_the_default_learning_rate(recipe):
+    instance = keras.optimizers.SGD(0.25, clipnorm=2.0)
+    model = recipe((4,), [8], 3, optimizer=instance)
+    assert model.optimizer is instance
+    assert float(model.optimizer.learning_rate) == pytest.approx(0.25)
+    # A named optimizer without `learning_rate` still gets the recipe's 1e-3.
+    named = recipe((4,), [8], 3, optimizer="rmsprop")
+    assert isinstance(named.optimizer, keras.optimizers.RMSprop)
+    assert float(named.optimizer.learning_rate) == pytest.approx(1e-3)

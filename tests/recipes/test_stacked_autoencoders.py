@@ -1,7 +1,9 @@
 import logging
 
+import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from keras_recipes.recipes import (
     greedy_pretrain,
@@ -103,3 +105,75 @@ def test_codes_are_computed_without_retracing_warnings(caplog):
                                   pretrain_epochs=1, epochs=1)
         greedy_pretrain(stacked_autoencoder((64,), [32, 16, 8], classes=10), x, epochs=1)
     assert not [r for r in caplog.records if "retracing" in r.getMessage()]
+
+
+def _weights(model):
+    return [weight.copy() for weight in model.get_weights()]
+
+
+@pytest.mark.parametrize(
+    "labels, message",
+    [
+        (lambda y: y[:10],
+         r"one label per example .* Received: y\.shape=\(10,\), x\.shape=\(32, 64\)"),
+        (lambda y: np.eye(10)[y], r"not one-hot rows\. Received: y\.shape=\(32, 10\)"),
+        (lambda y: y + 0.5, r"integer class labels in \[0, 10\)\. Received: y="),
+        (lambda y: y + 1, r"integer class labels in \[0, 10\)"),
+        (lambda y: y.astype(str), r"integer class labels in \[0, 10\)"),
+    ],
+)
+def test_bad_labels_are_refused_before_pretraining_changes_the_model(digits, labels, message):
+    x_train, y_train = digits[0][:32], digits[2][:32]
+    model = stacked_autoencoder((64,), [8], classes=10)
+    before = _weights(model)
+    with pytest.raises(ValueError, match=message):
+        train_stacked_autoencoder(model, x_train, labels(y_train), pretrain_epochs=1, epochs=1)
+    for old, new in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(old, new)
+
+
+def test_labels_of_shape_samples_by_one_and_binary_floats_are_accepted(digits):
+    x_train, y_train = digits[0][:32], digits[2][:32]
+    _, history = train_stacked_autoencoder(
+        stacked_autoencoder((64,), [8], classes=10), x_train, y_train[:, None],
+        pretrain_epochs=1, epochs=1,
+    )
+    assert np.isfinite(history.history["loss"]).all()
+    _, history = train_stacked_autoencoder(
+        stacked_autoencoder((64,), [8], classes=1), x_train, (y_train > 4).astype("float32"),
+        pretrain_epochs=1, epochs=1,
+    )
+    assert np.isfinite(history.history["loss"]).all()
+
+
+def test_greedy_pretrain_checks_batch_size_dataset_and_optimizer(digits):
+    x_train = digits[0][:32]
+    model = stacked_autoencoder((64,), [8], classes=10)
+    before = _weights(model)
+    for batch_size in (0, -4, 2.5):
+        with pytest.raises(
+            ValueError, match=rf"expected an integer >= 1\. Received: batch_size={batch_size}"
+        ):
+            greedy_pretrain(model, x_train, epochs=1, batch_size=batch_size)
+    dataset = tf.data.Dataset.from_tensor_slices(x_train).batch(8)
+    with pytest.raises(
+        ValueError, match=r"Dataset` cannot be pretrained on, .* Received: x=<_BatchDataset"
+    ):
+        greedy_pretrain(model, dataset, epochs=1)
+    with pytest.raises(ValueError, match=r"Received: optimizer='adamm'"):
+        greedy_pretrain(model, x_train, epochs=1, optimizer="adamm")
+    with pytest.raises(ValueError, match=r"Received: optimizer='adamm'"):
+        train_stacked_autoencoder(model, x_train, np.zeros(32), optimizer="adamm")
+    for old, new in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(old, new)
+
+
+def test_encoders_get_their_own_copy_of_an_initializer_instance():
+    for initializer in (keras.initializers.HeNormal(), keras.initializers.HeNormal(seed=3)):
+        model = stacked_autoencoder((16,), [16, 16, 16], 2, kernel_initializer=initializer)
+        kernels = [
+            model.get_layer(f"encoder_{i}").get_layer(f"encode_{i}_dense").kernel.numpy()
+            for i in (1, 2, 3)
+        ]
+        assert not np.array_equal(kernels[0], kernels[1])
+        assert not np.array_equal(kernels[1], kernels[2])
