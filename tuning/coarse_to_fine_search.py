@@ -138,7 +138,7 @@ class CoarseToFineSearch(keras_tuner.Tuner):
             oracle, hypermodel, directory=directory,
             project_name=project_name or "coarse_to_fine", overwrite=overwrite, **kwargs,
         )
-        self._polls_since_trial = 0
+        self._polls_since_trial, self._stopped_trials = 0, set()
         self._reload_search_of_another_process(overwrite)
         # A worker's oracle becomes a client of the chief's: keep the seed
         # here, read after a reload so a resumed search keeps its saved seed.
@@ -173,9 +173,11 @@ class CoarseToFineSearch(keras_tuner.Tuner):
         # seed and the trial's number: the same call gives the same search.
         keras.utils.set_random_seed((self._seed * 1000 + int(trial.trial_id)) % 2**31)
         start = time.perf_counter()
+        self._stopped_trials.discard(trial.trial_id)  # a retried trial starts afresh
         with _graph_release.released_graphs():  # TF keeps them otherwise
             histories = super().run_trial(trial, *fit_args, **fit_kwargs)
         seconds = time.perf_counter() - start
+        histories = [h for h in histories if h is not None]  # executions skipped after a stop
         if not all(isinstance(h, keras.callbacks.History) for h in histories):
             return histories
         summaries = [_history_summary(h, self.oracle.objective) for h in histories]
@@ -194,6 +196,15 @@ class CoarseToFineSearch(keras_tuner.Tuner):
         answer = self.oracle.update_trial(trial.trial_id, {c2f.EPOCH_METRIC: value}, step=epoch)
         if answer.status == "STOPPED":
             model.stop_training = True
+            self._stopped_trials.add(trial.trial_id)
+
+    def _build_and_fit_model(self, trial, *args, **kwargs):
+        # With `executions_per_trial` > 1, a trial stopped early by the median
+        # rule skips its other executions: they would inherit the stop after
+        # one epoch and only drag its mean down.
+        if trial.trial_id in self._stopped_trials:
+            return None
+        return super()._build_and_fit_model(trial, *args, **kwargs)
 
     def pre_create_trial(self):
         if self._polls_since_trial > 0:

@@ -203,3 +203,38 @@ def test_a_resumed_search_keeps_its_saved_random_seed(tmp_path):
         resumed = _search(tmp_path, hypermodel, seed=None)
         assert resumed.oracle.seed == first.oracle.seed
         assert resumed._seed == first._seed == first.oracle.seed
+
+
+class _EpochsPerFit(keras.callbacks.Callback):
+    """Counts the epochs of each fit into a shared list (keras-tuner deep-copies callbacks)."""
+
+    def __init__(self, epochs):
+        super().__init__()
+        self.epochs = epochs
+
+    def __deepcopy__(self, memo):
+        return _EpochsPerFit(self.epochs)
+
+    def on_train_begin(self, logs=None):
+        self.epochs.append(0)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epochs[-1] += 1
+
+
+def test_a_trial_stopped_early_skips_its_other_executions(tmp_path, small_digits):
+    x, y, x_val, y_val = small_digits
+    hypermodel = mlp_hypermodel((64,), 10, learning_rate=(1e-5, 1e-1), l2=(1e-6, 1e-2))
+    tuner = _search(tmp_path, hypermodel, coarse_trials=6, fine_trials=1, coarse_epochs=6,
+                    rounds=1, seed=3, executions_per_trial=2)
+    counter = _EpochsPerFit([])
+    tuner.search(x, y, validation_data=(x_val, y_val), batch_size=64, callbacks=[counter])
+    results = tuner.results_dataframe()
+    assert "STOPPED_EARLY" in set(results["status"])
+    # Every fit had its grace epochs (a stop used to leak into the next
+    # execution, which then ended after one epoch) ...
+    assert min(counter.epochs) >= 2
+    # ... and a trial stopped in its first execution ran no second one.
+    assert len(counter.epochs) < 2 * len(results)
+    completed = results[results["status"] == "COMPLETED"]
+    assert (completed["epochs_trained"] == 6).all()
