@@ -23,6 +23,10 @@ REGULARIZATION_WORDS = frozenset(
     {"l1", "l2", "reg", "regularization", "regularizer", "decay", "wd", "dropout"}
 )
 
+#: Name words that mark a hyperparameter as a fraction below 1 (when its
+#: range is below 1): an expanded range never reaches 1.
+FRACTION_WORDS = frozenset({"dropout", "momentum", "fraction", "keep", "prob", "probability"})
+
 #: A best value within this fraction of a range's edge (in sampling space:
 #: decades for log ranges) is "on the edge" (seed 003: the best learning
 #: rate 9.5e-4 of [1e-4, 1e-3] hints that better values lie beyond).
@@ -68,7 +72,10 @@ def narrowed_range(low, high, values, *, log, margin, expand=()):
         new_lo = lo_t - step
     if "max" in expand:
         new_hi = hi_t + step
-    return _backward(new_lo, log), _backward(new_hi, log)
+    # An edge kept as it was is returned exactly: 10**log10(8) is 7.999...,
+    # which an integer range would floor to 7, outside the user's range.
+    return (float(low) if new_lo == lo_t else _backward(new_lo, log),
+            float(high) if new_hi == hi_t else _backward(new_hi, log))
 
 
 def edge_of(best_position, top_positions, edge_fraction=EDGE_FRACTION):
@@ -134,14 +141,24 @@ def narrow_hyperparameter(hp, values, expand=()):
         highest = high if "max" in expand else hp.max_value
         low, high = snapped_to_grid(low, high, origin=hp.min_value, step=hp.step, log=log,
                                     lowest=lowest, highest=highest)
+    if "max" in expand and is_fraction(hp):
+        # A rate cannot pass 1: the expanded edge goes halfway there instead.
+        high = min(high, (1.0 + hp.max_value) / 2.0)
     if type(hp).__name__ == "Int":
         if hp.step is not None:
             hp.min_value, hp.max_value = int(round(low)), int(round(high))
             return
-        low = max(math.floor(low), 1) if log else math.floor(low)
-        hp.min_value, hp.max_value = int(low), int(max(math.ceil(high), low + 1))
+        low = max(math.floor(low + 1e-9), 1) if log else math.floor(low + 1e-9)
+        hp.min_value, hp.max_value = int(low), int(max(math.ceil(high - 1e-9), low + 1))
     else:
         hp.min_value, hp.max_value = float(low), float(high)
+
+
+def is_fraction(hp):
+    """Whether `hp` is a rate in [0, 1) (a dropout rate, a momentum) by its
+    name and range, so no range of it may reach 1."""
+    words = set(re.split(r"[^a-z0-9]+", hp.name.lower()))
+    return bool(words & FRACTION_WORDS) and hp.max_value < 1
 
 
 def is_limit(hp, edge):

@@ -1,6 +1,7 @@
 """Retraining the best configurations with several seeds."""
 
 import math
+import numbers
 
 import keras
 import numpy as np
@@ -60,11 +61,15 @@ def seed_spread(scores):
 def rerun_best(tuner, fit_args, fit_kwargs, *, n, seeds, epochs):
     check_positive_int("n", n)
     seeds = list(seeds)
-    if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
+    if not seeds or not all(
+        isinstance(s, numbers.Integral) and not isinstance(s, bool) and 0 <= s <= 2**32 - 1
+        for s in seeds
+    ):
         raise ValueError(
             "Invalid value for argument `seeds`: expected a non-empty list of "
-            f"integers. Received: seeds={seeds!r}"
+            f"integers in [0, 2**32 - 1]. Received: seeds={seeds!r}"
         )
+    seeds = [int(s) for s in seeds]
     if epochs is not None:
         check_positive_int("epochs", epochs)
     rows = []

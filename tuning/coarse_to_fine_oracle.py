@@ -1,6 +1,7 @@
 """`CoarseToFineOracle`: rounds of random search, each narrowed around the last one's best."""
 
 import math
+import numbers
 
 import keras_tuner
 from keras_tuner.engine.trial import TrialStatus
@@ -65,7 +66,7 @@ class CoarseToFineOracle(_oracle_state.SavedAtomically, keras_tuner.Oracle):
             cover a range more evenly). Defaults to `"random"`.
         boundary: `"warn"` or `"expand"`. Defaults to `"warn"`.
         early_stopping: Median stopping inside a round. Defaults to `True`.
-        seed: Random seed (any integer, 0 included); `None` picks one.
+        seed: Random seed (an integer >= 0, 0 included); `None` picks one.
             Defaults to `None`.
         progress: Print one line per finished trial. Defaults to `True`.
         **kwargs: Passed to `keras_tuner.Oracle` (`hyperparameters`,
@@ -111,13 +112,20 @@ class CoarseToFineOracle(_oracle_state.SavedAtomically, keras_tuner.Oracle):
             check_positive_int(name, value)
         check_choice("sampling", sampling, SAMPLINGS)
         check_choice("boundary", boundary, BOUNDARY_ACTIONS)
-        check_seed(seed)
+        seed = check_seed(seed)
+        if seed is not None and seed < 0:
+            # Halton scrambling and `keras.utils.set_random_seed` need seeds >= 0.
+            raise ValueError(
+                "Invalid value for argument `seed`: expected an integer >= 0 or None. "
+                f"Received: seed={seed!r}"
+            )
         if top_k > coarse_trials:
             raise ValueError(
                 "Invalid value for argument `top_k`: expected at most "
                 f"`coarse_trials` ({coarse_trials}). Received: top_k={top_k}"
             )
-        if not isinstance(promote, int) or not 0 <= promote <= min(top_k, fine_trials):
+        if (isinstance(promote, bool) or not isinstance(promote, numbers.Integral)
+                or not 0 <= promote <= min(top_k, fine_trials)):
             raise ValueError(
                 "Invalid value for argument `promote`: expected an integer from 0 "
                 f"to min(top_k, fine_trials) = {min(top_k, fine_trials)}. "
@@ -139,7 +147,7 @@ class CoarseToFineOracle(_oracle_state.SavedAtomically, keras_tuner.Oracle):
             self.seed = self._seed_state = seed
         self.coarse_trials, self.fine_trials = coarse_trials, fine_trials
         self.coarse_epochs, self.fine_epochs = coarse_epochs, fine_epochs
-        self.top_k, self.rounds, self.promote = top_k, rounds, promote
+        self.top_k, self.rounds, self.promote = top_k, rounds, int(promote)
         self.sampling, self.boundary = sampling, boundary
         self.early_stopping, self.progress = early_stopping, progress
         self._display.verbose = 0

@@ -82,7 +82,7 @@ class CoarseToFineSearch(keras_tuner.Tuner):
         progress: Print one line per finished trial. Defaults to `True`.
         **kwargs: Passed to `keras_tuner.Tuner` (or to the oracle:
             `hyperparameters`, `tune_new_entries`, `allow_new_entries`,
-            `max_consecutive_failed_trials`).
+            `max_retries_per_trial`, `max_consecutive_failed_trials`).
 
     Raises:
         ValueError: for bad counts, `sampling`, `boundary` or `objective`.
@@ -102,7 +102,7 @@ class CoarseToFineSearch(keras_tuner.Tuner):
     """
 
     _ORACLE_ARGS = ("hyperparameters", "tune_new_entries", "allow_new_entries",
-                    "max_consecutive_failed_trials")
+                    "max_retries_per_trial", "max_consecutive_failed_trials")
 
     def __init__(
         self,

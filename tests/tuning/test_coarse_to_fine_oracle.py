@@ -208,6 +208,8 @@ def test_state_keeps_ranges_and_leaves_settings_out(tmp_path):
         ({"top_k": 30}, "top_k"),
         ({"promote": -1}, r"`promote`: expected an integer from 0 to min\(top_k, fine_trials\) = 5\. Received: promote=-1"),
         ({"promote": 5, "fine_trials": 4}, "= 4. Received: promote=5"),
+        ({"promote": True}, "Received: promote=True"),
+        ({"seed": -2}, r"`seed`: expected an integer >= 0 or None\. Received: seed=-2"),
     ],
 )
 def test_bad_settings_are_rejected(kwargs, match):
@@ -261,6 +263,15 @@ def test_a_round_as_long_as_the_one_before_promotes_nothing(tmp_path):
     assert public(second[0]) == public(max(coarse, key=lambda t: t.score))
     earlier = [public(t) for t in coarse + second]
     assert all(public(t) not in earlier for t in third)
+
+
+def test_numpy_integers_are_plain_integers(tmp_path):
+    import numpy as np
+
+    oracle = _oracle(tmp_path, seed=np.int64(7), promote=np.int64(1))
+    assert (oracle.seed, oracle.promote) == (7, 1)
+    assert type(oracle.seed) is int and type(oracle.promote) is int
+    json.dumps(oracle.get_state())  # the state is saved as JSON
 
 
 def test_a_seed_that_is_not_an_integer_is_rejected():

@@ -102,6 +102,25 @@ def test_rerun_best_rejects_bad_seeds(tmp_path):
         tuner.rerun_best(np.zeros((4, 64)), np.zeros(4), seeds=[])
     with pytest.raises(ValueError, match="`n`"):
         tuner.rerun_best(np.zeros((4, 64)), np.zeros(4), n=0)
+    with pytest.raises(ValueError, match=r"integers in \[0, 2\*\*32 - 1\]\. Received: seeds=\[0, -1\]"):
+        tuner.rerun_best(np.zeros((4, 64)), np.zeros(4), seeds=[0, -1])
+
+
+def test_keras_tuner_oracle_arguments_reach_the_oracle(tmp_path):
+    tuner = _search(tmp_path, mlp_hypermodel((64,), 10, hidden_units=(8,)),
+                    max_retries_per_trial=2, max_consecutive_failed_trials=4)
+    assert tuner.oracle.max_retries_per_trial == 2
+    assert tuner.oracle.max_consecutive_failed_trials == 4
+
+
+def test_rerun_best_takes_numpy_integer_seeds(tmp_path, small_digits):
+    x, y, x_val, y_val = small_digits
+    tuner = _search(tmp_path, mlp_hypermodel((64,), 10, hidden_units=(8,)), coarse_trials=2,
+                    fine_trials=1, top_k=1)
+    tuner.search(x, y, validation_data=(x_val, y_val), batch_size=64)
+    table = tuner.rerun_best(x, y, validation_data=(x_val, y_val), n=1, seeds=np.arange(2),
+                             epochs=1, batch_size=64)
+    assert len(table) == 1 and np.isfinite(table["mean"]).all()
 
 
 def test_bad_search_settings_fail_at_construction(tmp_path):

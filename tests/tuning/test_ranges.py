@@ -110,3 +110,26 @@ def test_a_regularization_strength_at_zero_is_a_limit_not_a_warning():
     assert _ranges.boundary_warning(dropout, [0.0, 0.01, 0.3], 1) is None
     assert _ranges.boundary_warning(shift, [0.0, 0.01, 0.3], 1)["edge"] == "min"
     assert _ranges.boundary_warning(dropout, [0.5, 0.49, 0.1], 1)["edge"] == "max"
+
+
+@pytest.mark.parametrize("low, high, values", [(8, 32, [8, 32]), (8, 64, [9, 60]), (1, 5, [4, 5])])
+def test_a_log_integer_range_stays_inside_its_bounds(low, high, values):
+    # 10**log10(8) is 7.999...: floored, it gave [7, 33] for Int(8, 32).
+    hps = keras_tuner.HyperParameters()
+    hps.Int("units", low, high, sampling="log")
+    hp = hps.space[0]
+    _ranges.narrow_hyperparameter(hp, values)
+    assert (hp.min_value, hp.max_value) == (low, high)
+
+
+def test_an_expanded_rate_never_reaches_one():
+    hps = keras_tuner.HyperParameters()
+    hps.Float("dropout", 0.01, 0.5, sampling="log")
+    hps.Float("learning_rate", 1e-4, 0.5, sampling="log")
+    dropout, learning_rate = hps.space
+    _ranges.narrow_hyperparameter(dropout, [0.5, 0.45], expand={"max"})
+    assert dropout.max_value == pytest.approx(0.75)  # halfway to 1 (it was 5.0)
+    _ranges.narrow_hyperparameter(dropout, [0.75], expand={"max"})
+    assert dropout.max_value == pytest.approx(0.875)
+    _ranges.narrow_hyperparameter(learning_rate, [0.5], expand={"max"})
+    assert learning_rate.max_value == pytest.approx(0.5 * 10**0.5)  # not a rate below 1
