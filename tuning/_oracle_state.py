@@ -31,9 +31,38 @@ class SavedAtomically:
     def get_state(self):
         state = super().get_state()
         state["coarse_to_fine"] = {name.lstrip("_"): getattr(self, name) for name in STATE}
+        state["coarse_to_fine"]["settings"] = self._fixed_settings()
         return state
 
     def set_state(self, state):
+        saved = state["coarse_to_fine"].get("settings")
+        if saved is not None:  # (files of earlier versions have none)
+            _check_same_settings(saved, self._fixed_settings(), self._project_dir)
         super().set_state(state)
         for name in STATE:
             setattr(self, name, state["coarse_to_fine"][name.lstrip("_")])
+
+    def _fixed_settings(self):
+        """What a resumed search must keep: its scores and round 1 depend on them.
+        (The trial counts of later rounds, their epochs and `rounds` may change.)"""
+        return {"objective": [self.objective.name, self.objective.direction],
+                "coarse_trials": self.coarse_trials, "coarse_epochs": self.coarse_epochs}
+
+
+def _check_same_settings(saved, received, project_dir):
+    for name in ("objective", "coarse_trials", "coarse_epochs"):
+        old, new, shown = saved[name], received[name], repr
+        if name == "objective":
+            old, new = tuple(old), tuple(new)
+            shown = _objective_text
+        if old != new:
+            raise ValueError(
+                f"The search in {project_dir!r} was run with {name}={shown(old)}; a search "
+                f"resumes only with the same {name}. Expected {name}={shown(old)}, or "
+                f"overwrite=True, or another project_name. Received: {name}={shown(new)}"
+            )
+
+
+def _objective_text(objective):
+    name, direction = objective
+    return f"{name!r} ({direction})"

@@ -14,6 +14,7 @@ from keras_recipes.tuning import _gpu
 from keras_recipes.tuning import _graph_release
 from keras_recipes.tuning import _reports
 from keras_recipes.tuning import _rerun
+from keras_recipes.tuning import _sampling
 from keras_recipes.tuning import _trial_rules
 from keras_recipes.tuning import coarse_to_fine_oracle as c2f
 
@@ -229,7 +230,36 @@ class CoarseToFineSearch(keras_tuner.Tuner):
             self.save()
             _chief.serve_oracle(self.oracle)
             return
+        self._check_declared_ranges()
         super().search(*fit_args, verbose=verbose, **fit_kwargs)
+
+    def _check_declared_ranges(self):
+        """A resumed search refuses a hypermodel whose ranges differ from the
+        ones its round 1 sampled: the saved rounds would be silently kept."""
+        oracle = self.oracle
+        if not isinstance(oracle, c2f.CoarseToFineOracle) or not oracle.round_ranges:
+            return
+        declared = keras_tuner.HyperParameters()
+        try:
+            self.hypermodel.build(declared)
+        except Exception:  # a failing build is the search's to report, per trial
+            return
+        first = oracle.round_ranges[0]
+        for hp in declared.space:
+            saved = first.get(hp.name)
+            if saved is None or not _sampling.is_numeric(hp):
+                continue
+            now = {"min_value": hp.min_value, "max_value": hp.max_value, "sampling": hp.sampling}
+            same = saved["sampling"] == now["sampling"] and all(
+                math.isclose(saved[key], now[key], rel_tol=1e-9) for key in ("min_value", "max_value"))
+            if not same:
+                raise ValueError(
+                    f"The search in {self.project_dir!r} sampled {hp.name} in "
+                    f"[{saved['min_value']:.6g}, {saved['max_value']:.6g}] ({saved['sampling']}); "
+                    "a search resumes only with the ranges it started with. Expected the "
+                    "same range, or overwrite=True, or another project_name. Received: "
+                    f"{hp.name} in [{now['min_value']:.6g}, {now['max_value']:.6g}] ({now['sampling']})"
+                )
 
     # ---- results ----------------------------------------------------------
     @property

@@ -257,3 +257,29 @@ def test_a_trial_stopped_early_skips_its_other_executions(tmp_path, small_digits
     assert len(counter.epochs) < 2 * len(results)
     completed = results[results["status"] == "COMPLETED"]
     assert (completed["epochs_trained"] == 6).all()
+
+
+def test_a_resumed_search_refuses_another_objective_round_one_or_ranges(tmp_path, small_digits):
+    x, y, x_val, y_val = small_digits
+    hypermodel = mlp_hypermodel((64,), 10, learning_rate=(1e-3, 1e-1), hidden_units=(8,))
+    settings = dict(coarse_trials=2, fine_trials=1, top_k=1, project_name="resumed")
+    _search(tmp_path, hypermodel, **settings).search(
+        x, y, validation_data=(x_val, y_val), batch_size=64)
+    project = tmp_path / "resumed"
+    files = sorted(p.name for p in project.iterdir())
+    with pytest.raises(ValueError, match=r"was run with objective='val_accuracy' \(max\).*"
+                                         r"Received: objective='val_loss' \(min\)"):
+        CoarseToFineSearch(hypermodel, "val_loss", directory=str(tmp_path), progress=False,
+                           **{**settings, "coarse_trials": 2})
+    with pytest.raises(ValueError, match=r"coarse_trials=2.*overwrite=True.*Received: coarse_trials=3"):
+        _search(tmp_path, hypermodel, **{**settings, "coarse_trials": 3})
+    wider = mlp_hypermodel((64,), 10, learning_rate=(1e-4, 1e-1), hidden_units=(8,))
+    tuner = _search(tmp_path, wider, **settings)
+    with pytest.raises(ValueError, match=r"sampled learning_rate in \[0\.001, 0\.1\] \(log\).*"
+                                         r"Received: learning_rate in \[0\.0001, 0\.1\] \(log\)"):
+        tuner.search(x, y, validation_data=(x_val, y_val), batch_size=64)
+    assert sorted(p.name for p in project.iterdir()) == files  # nothing written
+    # The same search with a larger budget for its later rounds continues.
+    more = _search(tmp_path, hypermodel, **{**settings, "fine_trials": 2})
+    more.search(x, y, validation_data=(x_val, y_val), batch_size=64)
+    assert len(more.results_dataframe()) == 4
