@@ -113,6 +113,12 @@ class CoarseToFineOracle(_oracle_state.SavedAtomically, keras_tuner.Oracle):
         check_choice("sampling", sampling, SAMPLINGS)
         check_choice("boundary", boundary, BOUNDARY_ACTIONS)
         seed = check_seed(seed)
+        for name, value in (("early_stopping", early_stopping), ("progress", progress)):
+            if not isinstance(value, bool):
+                raise ValueError(
+                    f"Invalid value for argument `{name}`: expected True or False. "
+                    f"Received: {name}={value!r}"
+                )
         if seed is not None and seed < 0:
             # Halton scrambling and `keras.utils.set_random_seed` need seeds >= 0.
             raise ValueError(

@@ -214,6 +214,8 @@ def test_state_keeps_ranges_and_leaves_the_later_budget_out(tmp_path):
         ({"promote": 5, "fine_trials": 4}, "= 4. Received: promote=5"),
         ({"promote": True}, "Received: promote=True"),
         ({"seed": -2}, r"`seed`: expected an integer >= 0 or None\. Received: seed=-2"),
+        ({"early_stopping": "no"}, r"`early_stopping`: expected True or False\. Received: early_stopping='no'"),
+        ({"progress": 1}, r"Received: progress=1"),
     ],
 )
 def test_bad_settings_are_rejected(kwargs, match):
