@@ -275,6 +275,19 @@ class CoarseToFineOracle(_oracle_state.SavedAtomically, keras_tuner.Oracle):
             if collisions > self._max_collisions:
                 return None
 
+    @keras_tuner.synchronized
+    def update_space(self, hyperparameters):
+        # A hyperparameter first declared by a later build (inside a plain
+        # `if` of the hypermodel) belongs to the ranges of the round it
+        # appeared in.
+        super().update_space(hyperparameters)
+        if self.round_ranges:
+            current = self.round_ranges[-1]
+            for hp in self.hyperparameters.space:
+                if _sampling.is_numeric(hp) and hp.name not in current:
+                    current[hp.name] = {"min_value": hp.min_value, "max_value": hp.max_value,
+                                        "sampling": hp.sampling}
+
     def _promotes_into(self, round_number):
         # Promotion pays for longer training only: a round with the epochs of
         # the round before (round 3 after round 2) would re-train its best

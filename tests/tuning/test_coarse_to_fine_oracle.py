@@ -300,3 +300,14 @@ def test_a_stepped_float_reaches_its_max_value(tmp_path, sampling):
     assert sorted(set(samples)) == [0.0, 0.1, 0.2, 0.3, 0.4, 0.5]
     counts = [samples.count(value) for value in sorted(set(samples))]
     assert min(counts) >= 20  # about 200 / 6 each
+
+
+def test_a_hyperparameter_declared_later_joins_the_ranges_of_its_round(tmp_path):
+    oracle = _oracle(tmp_path)
+    _run(oracle, count=3)
+    assert set(oracle.round_ranges[0]) == {"learning_rate", "l2"}
+    later = keras_tuner.HyperParameters()
+    later.Int("deep_units", 8, 64, sampling="log")  # a build took the other branch of an `if`
+    oracle.update_space(later)
+    assert oracle.round_ranges[0]["deep_units"] == {"min_value": 8, "max_value": 64,
+                                                    "sampling": "log"}
