@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 
 from keras_recipes.cli import _csv
-from keras_recipes.cli._errors import CommandError
+from keras_recipes.cli._errors import CommandError, check_out_folder
 
 _DEFAULT_OUT = os.path.join("keras_recipes_out", "diagnose")
 
@@ -35,8 +35,7 @@ def run(args):
         raise CommandError(f"--epochs must be at least 1, got {args.epochs}")
     if args.batch_size < 1:
         raise CommandError(f"--batch-size must be at least 1, got {args.batch_size}")
-    if os.path.exists(args.out) and not os.path.isdir(args.out):
-        raise CommandError(f"--out must be a folder, but {args.out} is a file")
+    check_out_folder(args.out)
     if not os.path.isfile(args.model):
         raise CommandError(f"model file not found: {args.model}")
     x, y = load_data(args.data, args.target)

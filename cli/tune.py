@@ -10,7 +10,7 @@ import shutil
 import sys
 
 from keras_recipes.cli import _tune_data
-from keras_recipes.cli._errors import CommandError, check_seed
+from keras_recipes.cli._errors import CommandError, check_out_folder, check_seed
 
 DEFAULT_OUT = os.path.join("keras_recipes_out", "tune")
 
@@ -71,6 +71,18 @@ def _make_tuner(args, data):
     )
 
 
+def _resumable_tuner(args, data, project):
+    try:
+        return _make_tuner(args, data)
+    except ValueError as error:
+        if not os.path.isdir(project):
+            raise
+        raise CommandError(
+            f"{project} holds a search run with other settings ({error}); rerun it with "
+            "its --trials and --epochs, or add --overwrite to start afresh"
+        ) from None
+
+
 def _search(tuner, data):
     tuner.search(data.x_train, data.y_train, validation_data=(data.x_val, data.y_val),
                  batch_size=32)
@@ -81,6 +93,7 @@ def run(args):
     if args.workers < 0:
         raise CommandError(f"--workers must be 0 or more; got {args.workers}")
     check_seed(args.seed)
+    check_out_folder(args.out)
     if args.target is not None and args.data is None:
         raise CommandError("--target needs --data PATH.csv (without --data the data is digits)")
     data = _tune_data.load(args.data, args.target, seed=args.seed)
@@ -95,13 +108,15 @@ def run(args):
     project = os.path.join(args.out, data.name)
     if args.overwrite and os.path.isdir(project):
         shutil.rmtree(project)
+    # A search saved in --out resumes only with the same budget split; the
+    # tuner refuses another one before anything runs.
+    tuner = _resumable_tuner(args, data, project)
     if args.workers:
         from keras_recipes.tuning import launch_distributed_search
 
         launch_distributed_search(_participant_argv(args), workers=args.workers)
         tuner = _make_tuner(args, data)
     else:
-        tuner = _make_tuner(args, data)
         _search(tuner, data)
     from keras_recipes.cli import _tune_report
 

@@ -3,8 +3,13 @@
 keras-tuner's own `oracle_chief.start_server` looks for the end of the search
 every 20 seconds once a worker was told to stop, so every distributed search
 idled up to 20 s at its end (half the run time of a small search). This is
-the same server with a short poll. keras-tuner exports no public route to its
-servicer: this module is the one place that imports `keras_tuner.src`.
+the same server with a short poll. keras-tuner's server also ends as soon as
+no trial runs and every worker that has asked for a trial was told to stop:
+a worker that connects later (one still starting when a finished search is
+run again, or one restarted) then waits for a chief that is gone. So the
+chief also waits, for a bounded time, until every worker the launcher started
+(`WORKER_IDS_ENV`) was told to stop. keras-tuner exports no public route to
+its servicer: this module is the one place that imports `keras_tuner.src`.
 """
 
 import os
@@ -15,9 +20,18 @@ import grpc
 # No public route to keras-tuner's oracle servicer (see the module doc).
 from keras_tuner.src import protos
 from keras_tuner.src.distribute import oracle_chief
+from keras_tuner.src.engine import trial as trial_module
 
 #: Seconds between checks for the end of the search.
 POLL_SECONDS = 0.25
+
+#: The environment variable naming, comma-separated, the tuner ids of the
+#: workers the chief waits for at the end of the search.
+WORKER_IDS_ENV = "KERAS_RECIPES_WORKER_IDS"
+
+#: Longest wait, once the search is over, for a listed worker to ask for a
+#: trial (a worker that never comes must not keep the chief forever).
+LATE_WORKER_SECONDS = 60.0
 
 
 def is_chief():
@@ -26,16 +40,52 @@ def is_chief():
     return has_chief and "chief" in os.environ.get("KERASTUNER_TUNER_ID", "")
 
 
+def expected_workers():
+    """The tuner ids in `WORKER_IDS_ENV` (none when it is unset)."""
+    listed = os.environ.get(WORKER_IDS_ENV, "")
+    return {tuner_id.strip() for tuner_id in listed.split(",") if tuner_id.strip()}
+
+
+def may_stop_serving(search_over, told_to_stop, expected, seconds_over):
+    """Whether the chief may stop: the search is over and every expected
+    worker was told so, or the search has been over for `LATE_WORKER_SECONDS`."""
+    if not search_over:
+        return False
+    return set(expected) <= set(told_to_stop) or seconds_over >= LATE_WORKER_SECONDS
+
+
+class _Servicer(oracle_chief.OracleServicer):
+    """keras-tuner's servicer, noting which workers were told to stop."""
+
+    def __init__(self, oracle):
+        super().__init__(oracle)
+        self.told_to_stop = set()
+
+    def CreateTrial(self, request, context):
+        response = super().CreateTrial(request, context)
+        status = trial_module.TrialStatus.from_proto(response.trial.status)
+        if status == trial_module.TrialStatus.STOPPED:
+            self.told_to_stop.add(request.tuner_id)
+        return response
+
+
 def serve_oracle(oracle):
-    """Serves `oracle` to the workers until every worker was told to stop."""
+    """Serves `oracle` until the search is over and the workers were told so."""
     address = f"{os.environ['KERASTUNER_ORACLE_IP']}:{os.environ['KERASTUNER_ORACLE_PORT']}"
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
-    servicer = oracle_chief.OracleServicer(oracle)
+    servicer = _Servicer(oracle)
     protos.get_service_grpc().add_OracleServicer_to_server(servicer, server)
     server.add_insecure_port(address)
     server.start()
+    expected, over_since = expected_workers(), None
     try:
-        while not (servicer.stop_triggered and oracle_chief.exit_chief(oracle)):
+        while True:
+            search_over = servicer.stop_triggered and oracle_chief.exit_chief(oracle)
+            if search_over and over_since is None:
+                over_since = time.monotonic()
+            seconds_over = 0.0 if over_since is None else time.monotonic() - over_since
+            if may_stop_serving(search_over, servicer.told_to_stop, expected, seconds_over):
+                return
             time.sleep(POLL_SECONDS)
     finally:
         server.stop(grace=1.0)

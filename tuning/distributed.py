@@ -14,6 +14,11 @@ import subprocess
 import time
 
 from keras_recipes.recipes._validation import check_positive_int
+from keras_recipes.tuning import _chief
+
+#: Seconds the workers get to exit by themselves once the chief has ended the
+#: search; a worker still running then waits for a chief that is gone.
+WORKER_GRACE_SECONDS = 5.0
 
 
 def free_port(host="127.0.0.1"):
@@ -63,9 +68,14 @@ class _Fleet:
     def __init__(self, command, environments, extra_env):
         self.command, self.environments, self.extra_env = command, environments, extra_env
         self.processes, self.restarts, self.returncodes = {}, {}, {}
+        self.stopped = []
 
     def start(self, tuner_id):
         env = {**os.environ, **self.extra_env, **self.environments[tuner_id]}
+        if tuner_id == "chief":
+            # The workers the chief waits for at the end: those not done yet.
+            waiting = [t for t in self.environments if t != "chief" and t not in self.returncodes]
+            env[_chief.WORKER_IDS_ENV] = ",".join(waiting)
         self.processes[tuner_id] = subprocess.Popen(self.command, env=env)
 
     def stop_all(self):
@@ -77,9 +87,34 @@ class _Fleet:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
+                process.wait()
+
+    def end_after_chief(self, grace_seconds):
+        """The chief ended the search: workers get `grace_seconds` to exit, then are stopped.
+
+        A worker still running then is blocked on the chief that is gone (it
+        started or restarted too late to be told the search is over): that
+        is no failure, and restarting it would only block it again.
+        """
+        deadline = time.monotonic() + grace_seconds
+        while time.monotonic() < deadline and self._running():
+            time.sleep(0.1)
+        self.stopped = self._running()
+        for tuner_id in self.stopped:
+            print(f"{tuner_id} is still running after the chief ended the search; "
+                  "stopping it", flush=True)
+        self.stop_all()
+        self.returncodes = {t: p.returncode for t, p in self.processes.items()}
+
+    def _running(self):
+        return [t for t, p in self.processes.items() if p.poll() is None]
 
     def check(self, max_restarts):
-        """Restarts dead processes; returns True when all finished cleanly."""
+        """Restarts dead processes; returns True when the search is over."""
+        chief = self.processes.get("chief")
+        if chief is not None and chief.poll() == 0:
+            self.end_after_chief(WORKER_GRACE_SECONDS)
+            return True
         for tuner_id, process in list(self.processes.items()):
             if tuner_id in self.returncodes or process.poll() is None:
                 continue
@@ -120,7 +155,11 @@ def launch_distributed_search(
     each worker gets one GPU (round robin when there are more workers than
     GPUs; none on a CPU machine) and runs one trial at a time. A process that
     dies is started again with the same tuner id, so the chief hands it back
-    its unfinished trial (keras-tuner otherwise waits for it forever). Every
+    its unfinished trial (keras-tuner otherwise waits for it forever). The
+    search is over when the chief exits with status 0: the chief first waits
+    (up to a minute) until each worker was told so, and a worker still running
+    a few seconds later (one that started or restarted after the chief left
+    waits for it forever) is stopped, not restarted. Every
     process must use the same `directory` and `project_name` and never
     `overwrite=True` (that deletes the shared folder). Across machines, run
     the chief here (`chief=True`) and, on each other machine, call this with
@@ -143,7 +182,8 @@ def launch_distributed_search(
         poll_seconds: How often the processes are checked. Defaults to `0.5`.
 
     Returns:
-        A dict: `port`, `returncodes` and `restarts` per tuner id.
+        A dict: `port`, `returncodes` and `restarts` per tuner id, and
+        `stopped`, the tuner ids stopped after the chief ended the search.
 
     Raises:
         ValueError: for an empty command or a bad count.
@@ -182,5 +222,6 @@ def launch_distributed_search(
     except BaseException:
         fleet.stop_all()
         raise
-    return {"port": port, "returncodes": dict(fleet.returncodes), "restarts": dict(fleet.restarts)}
+    return {"port": port, "returncodes": dict(fleet.returncodes),
+            "restarts": dict(fleet.restarts), "stopped": list(fleet.stopped)}
 

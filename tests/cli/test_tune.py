@@ -36,6 +36,10 @@ def test_a_tiny_search_on_a_csv_writes_results_ranges_and_plots(tmp_path, capsys
     assert pd.read_csv(out / "ranges.csv")["round"].tolist() == [1, 1, 2, 2]
     for name in ("score_vs_learning_rate.png", "score_vs_l2.png"):
         assert (out / name).read_bytes()[:4] == b"\x89PNG"
+    # Run again with another budget split: refused before anything runs.
+    _fails(capsys, ["--data", str(path), "--target", "label", "--trials", "6", "--epochs", "2",
+                    "--out", str(out)], "holds a search run with other settings")
+    assert len(pd.read_csv(out / "results.csv")) == 3
 
 
 @pytest.mark.parametrize(
@@ -80,3 +84,13 @@ def test_distributed_processes_run_the_same_command_without_workers():
     argv = tune._participant_argv(args)
     assert argv[1:4] == ["-m", "keras_recipes.cli.main", "tune"]
     assert "--workers" not in argv and argv[argv.index("--trials") + 1] == "9"
+
+
+def test_an_out_path_that_is_a_file_gets_one_line_and_status_2(tmp_path, capsys):
+    taken = tmp_path / "taken"
+    taken.write_text("not a folder")
+    # Checked before the data: the missing CSV would be reported otherwise.
+    _fails(capsys, ["--out", str(taken), "--data", "missing.csv", "--target", "y"],
+           f"--out must be a folder, but {taken} is a file")
+    _fails(capsys, ["--out", str(taken / "sub")], f"--out must be a folder, but {taken} is a file")
+    assert taken.read_text() == "not a folder"

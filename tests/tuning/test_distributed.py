@@ -1,12 +1,14 @@
+import os
 import pathlib
 import socket
+import subprocess
 import sys
 
 import pandas as pd
 import pytest
 
 from keras_recipes.tuning import CoarseToFineSearch, launch_distributed_search
-from keras_recipes.tuning import distributed
+from keras_recipes.tuning import _chief, distributed
 
 SCRIPT = pathlib.Path(__file__).with_name("search_script.py")
 
@@ -62,3 +64,56 @@ def test_chief_and_two_workers_finish_a_search_and_a_dead_worker_is_restarted(tm
     assert results["round"].tolist() == [1, 1, 1, 1, 2, 2, 2]
     assert pd.notna(results["score"]).all()
     assert len(tuner.ranges()) == 2
+
+
+@pytest.fixture(scope="module")
+def finished_search(tmp_path_factory):
+    """A directory holding the finished search of `search_script.py`, run in one process."""
+    directory = tmp_path_factory.mktemp("finished")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KERASTUNER_")}
+    subprocess.run([sys.executable, str(SCRIPT), str(directory)], env=env, check=True,
+                   timeout=120)
+    return directory
+
+
+def _completed_trials(directory):
+    tuner = CoarseToFineSearch(
+        lambda hp: None, "val_accuracy", coarse_trials=4, fine_trials=3, coarse_epochs=1,
+        fine_epochs=2, top_k=2, directory=str(directory), project_name="search")
+    return int((tuner.results_dataframe()["status"] == "COMPLETED").sum())
+
+
+def test_the_chief_waits_for_a_late_worker_of_a_finished_search(finished_search):
+    # worker0 is told at once that the search is over; worker1 asks 5 s later.
+    outcome = launch_distributed_search(
+        [sys.executable, str(SCRIPT), str(finished_search), "--late", "5"],
+        workers=2, env={"TF_CPP_MIN_LOG_LEVEL": "3"}, timeout=60,
+    )
+    assert outcome["returncodes"] == {"chief": 0, "worker0": 0, "worker1": 0}
+    assert outcome["restarts"] == {} and outcome["stopped"] == []
+    assert _completed_trials(finished_search) == 7
+
+
+def test_a_worker_restarted_after_the_chief_left_is_stopped(finished_search, tmp_path):
+    # worker0 exits with status 1 once the chief has closed its port; the
+    # chief process stays 5 s longer, so worker0 is restarted and then waits
+    # for a chief that is gone.
+    marker = tmp_path / "worker0_died"
+    outcome = launch_distributed_search(
+        [sys.executable, str(SCRIPT), str(finished_search), "--die-after-search", str(marker)],
+        workers=2, env={"TF_CPP_MIN_LOG_LEVEL": "3"}, timeout=60,
+    )
+    assert marker.exists()
+    assert outcome["restarts"] == {"worker0": 1} and outcome["stopped"] == ["worker0"]
+    assert outcome["returncodes"]["chief"] == 0 and outcome["returncodes"]["worker1"] == 0
+    assert outcome["returncodes"]["worker0"] != 0
+    assert _completed_trials(finished_search) == 7
+
+
+def test_the_chief_stops_once_each_expected_worker_was_told_or_after_a_bound():
+    both = {"worker0", "worker1"}
+    assert not _chief.may_stop_serving(False, both, both, seconds_over=0.0)
+    assert not _chief.may_stop_serving(True, {"worker0"}, both, seconds_over=1.0)
+    assert _chief.may_stop_serving(True, both, both, seconds_over=0.0)
+    assert _chief.may_stop_serving(True, {"worker0"}, both, _chief.LATE_WORKER_SECONDS)
+    assert _chief.may_stop_serving(True, set(), set(), seconds_over=0.0)  # no launcher
