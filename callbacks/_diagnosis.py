@@ -85,7 +85,7 @@ def diagnose(curves, gradients, activations, t, chance_loss=None, initial_loss=N
         found = [finding for finding in found if finding.kind != "non_finite"]
     if not gradients_blown_up(layer_found):
         shrunk = _layer_rules.over_regularization_findings(finite_gradients, curve, t, regularized)
-        if shrunk:
+        if shrunk and not _layer_rules.dead_before_shrinking(layer_found, finite_gradients):
             kept = [finding for finding in layer_found + found
                     if finding.kind not in EXPLAINED_BY_OVER_REGULARIZATION]
             return _ordered(_without_consequences(kept) + shrunk)

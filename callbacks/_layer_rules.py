@@ -243,3 +243,34 @@ def over_regularization_findings(gradients, curve, t, regularized):
         "loss_progress": curve["progress"],
     }
     return [Finding("underfitting", layer, epoch, step, evidence, advice_for("over_regularization"))]
+
+
+#: A dead layer first seen while the kernels still had this share of their
+#: first norm died on its own: the weights shrank after (with Adam, a small
+#: L2 penalty alone moves the weights of dead units at full step size). The
+#: same holds for saturated and vanishing layers.
+_STILL_WHOLE = 0.5
+
+
+#: Layer symptoms that, seen before the weights shrank, are the cause.
+_EARLIER_CAUSES = ("dead_relu", "saturated_activation", "vanishing_gradient")
+
+
+def dead_before_shrinking(findings, gradients):
+    """Whether a dead, saturated or vanishing layer was first seen before the
+    weights shrank (then it is the cause, not the regularization)."""
+    if gradients is None or gradients.empty:
+        return False
+    for finding in findings:
+        if finding.kind not in _EARLIER_CAUSES or finding.step is None:
+            continue
+        rows = gradients[gradients["layer"] == finding.layer]
+        if rows.empty:  # an activation layer has no kernel: read every layer
+            rows = gradients
+        first = rows.groupby("layer", sort=False)["weight_norm"].first()
+        then = rows[rows["step"] <= finding.step].groupby("layer", sort=False)["weight_norm"].last()
+        if then.empty:
+            return True  # dead at the very first record
+        if float((then / first.loc[then.index]).median()) >= _STILL_WHOLE:
+            return True
+    return False

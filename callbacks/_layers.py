@@ -123,27 +123,74 @@ def _short_name(weight):
 
 
 def dominators(model):
-    """Returns `{name: {names}}`: for each leaf layer of a functional or
-    Sequential model called once, the leaf layers every path from the model's
-    inputs to it goes through. A layer that outputs only zeros starves the
-    layers it dominates of any signal. Empty for subclassed models, layers
-    called more than once and names made unique by a path.
+    """Returns `{name: {names}}`: for each leaf layer, the leaf layers every
+    path from the model's inputs to it goes through. A layer that outputs
+    only zeros starves the layers it dominates of any signal.
+
+    A Sequential model is a chain; a functional one is read from its graph
+    (layers called once in it); nested models are followed inwards, and a
+    nested model's output is dominated by what dominates its inside's output.
+    A subclassed model's layers get none: its call order says nothing of
+    the paths between them.
     """
-    layers = {name: layer for name, layer in leaf_layers(model) if "/" not in name}
-    nodes = {}
-    for name, layer in layers.items():
-        if len(getattr(layer, "_inbound_nodes", ())) != 1:
-            continue
-        nodes[name] = layer._inbound_nodes[0]
-    if not nodes:
-        return {}
+    names = {id(layer): name for name, layer in leaf_layers(model)}
     found = {}
-    for blocked_name, blocked in nodes.items():
+    _leaf_dominators(model, frozenset(), names, found)
+    return {name: set(leaves) for name, leaves in found.items() if leaves}
+
+
+def _leaf_dominators(model, inherited, names, found):
+    """Fills `found` for `model`'s leaves; returns the leaves dominating its output."""
+    layers = list(model.layers)
+    above = _direct_dominators(model, layers)
+    outputs = {}  # id(layer) -> the leaves that dominate its output
+    for layer in layers:
+        before = set(inherited)
+        for other in (above or {}).get(id(layer), ()):
+            before |= outputs.get(other, set())
+        if isinstance(layer, keras.Model):
+            outputs[id(layer)] = before | _leaf_dominators(layer, frozenset(before), names, found)
+            continue
+        name = names.get(id(layer), "/")
+        if "/" not in name:  # names made unique by a path are left out
+            found[name] = before
+        outputs[id(layer)] = before | {name}
+    if above is None or not layers:
+        return set(inherited)
+    if isinstance(model, keras.Sequential):
+        return outputs[id(layers[-1])]
+    ends = [outputs.get(id(op), set(inherited)) for op in _output_operations(model)]
+    return set.intersection(*ends) if ends else set(inherited)
+
+
+def _direct_dominators(model, layers):
+    """`{id(layer): {id(layer), ...}}` among `model`'s direct layers, or `None`
+    for a subclassed model."""
+    if isinstance(model, keras.Sequential):
+        return {id(layer): {id(other) for other in layers[:i]} for i, layer in enumerate(layers)}
+    if not getattr(model, "_inbound_nodes", None) and not _output_operations(model):
+        return None
+    nodes = {id(layer): layer._inbound_nodes[0] for layer in layers
+             if len(getattr(layer, "_inbound_nodes", ())) == 1}
+    if not nodes:
+        return None
+    found = {}
+    for blocked_id, blocked in nodes.items():
         memo = {}
-        for name, node in nodes.items():
-            if name != blocked_name and not _reachable(node, blocked, memo):
-                found.setdefault(name, set()).add(blocked_name)
+        for layer_id, node in nodes.items():
+            if layer_id != blocked_id and not _reachable(node, blocked, memo):
+                found.setdefault(layer_id, set()).add(blocked_id)
     return found
+
+
+def _output_operations(model):
+    """The operations making a functional model's outputs (none if subclassed)."""
+    try:
+        outputs = model.outputs
+    except (AttributeError, ValueError):
+        return []
+    return [tensor._keras_history[0] for tensor in (outputs or [])
+            if getattr(tensor, "_keras_history", None)]
 
 
 def _reachable(node, blocked, memo):

@@ -18,6 +18,9 @@ from keras_recipes.tuning import _model_parts
 # The loss at the start is the mean over this many first batches (one batch
 # is too noisy with small batch sizes).
 _START_BATCHES = 10
+#: A penalty below this share of the starting loss is not what shrank the
+#: weights (the over-regularization rule needs more, or a weight decay).
+_MATERIAL_PENALTY = 0.01
 
 # The Keras hooks the doctor forwards to the monitors it owns.
 _FORWARDED_HOOKS = (
@@ -83,7 +86,8 @@ class TrainingDoctor(keras.callbacks.Callback):
 
     def _reset(self):
         self._epochs, self._initial_loss, self._chance_loss = [], None, None
-        self._initial_penalty, self._dominators, self._regularized = 0.0, {}, False
+        self._initial_penalty, self._dominators, self._decay = 0.0, {}, False
+        self._model_read = False
         self._first_epoch, self._epoch = None, None
         self._findings, self.stopped_on = [], None
 
@@ -107,12 +111,18 @@ class TrainingDoctor(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self._reset()
+        self._read_model()
+        self._forward("on_train_begin", logs)
+
+    def _read_model(self):
+        """What the rules need from the model; a model built by its first
+        step (a Sequential without `Input`) is read after that step."""
+        self._model_read = self.model.built
         self._chance_loss = _doctor_report.chance_loss(self.model)
         self._initial_penalty = _model_parts.regularization_penalty(self.model)
         self._dominators = _layers.dominators(self.model)
         decay = getattr(getattr(self.model, "optimizer", None), "weight_decay", None)
-        self._regularized = self._initial_penalty > 0 or bool(decay)
-        self._forward("on_train_begin", logs)
+        self._decay = bool(decay)
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
@@ -125,6 +135,8 @@ class TrainingDoctor(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         self._forward("on_train_batch_end", batch, logs)
+        if not self._model_read:
+            self._read_model()
         loss = float((logs or {}).get("loss", 0.0))
         # The running mean of the first batches of the fit's first epoch (with
         # several steps per batch, `batch` is the batch's last step).
@@ -158,8 +170,17 @@ class TrainingDoctor(keras.callbacks.Callback):
             self.curves(), self.gradient_monitor.to_dataframe(),
             self.activation_stats.to_dataframe(), self.thresholds,
             self._chance_loss, self._initial_loss, self.suggestion, self._initial_penalty,
-            self._dominators, self._regularized,
+            self._dominators, self._regularized(),
         )
+
+    def _regularized(self):
+        # A penalty under 1% of the starting loss cannot shrink weights that
+        # the data holds up (with Adam it still empties dead units' kernels).
+        if self._decay:
+            return True
+        start = self._initial_loss
+        return self._initial_penalty > 0 and (
+            start is None or self._initial_penalty >= _MATERIAL_PENALTY * abs(start))
 
     @property
     def findings(self):

@@ -129,7 +129,8 @@ def test_dead_layers_behind_a_wholly_dead_one_are_folded_into_its_finding():
 def test_weights_decayed_to_nothing_point_at_the_regularization():
     # Half the ReLUs dead and the loss at chance, while the L2 penalty shrank
     # every kernel 1000x: the cause is the penalty, not the initialization.
-    dead = dict(HEALTHY_RELU, dense_1=("relu", lambda i: 0.6, lambda i: np.nan))
+    # The units die once the weights have shrunk (at the 4th record: 1/16 of them).
+    dead = dict(HEALTHY_RELU, dense_1=("relu", lambda i: 0.6 if i >= 4 else 0.1, lambda i: np.nan))
     gradients = _gradients({})
     gradients["weight_norm"] = 8.0 * 0.5 ** (gradients["step"] / 5.0)
     args = (_curves("flat"), gradients, _activations(dead), resolve_thresholds({}))
@@ -146,6 +147,12 @@ def test_weights_decayed_to_nothing_point_at_the_regularization():
     kept = diagnose(_curves("flat"), _gradients({}), _activations(dead), resolve_thresholds({}),
                     chance_loss=CHANCE, regularized=True)
     assert [f.kind for f in kept] == ["dead_relu", "loss_not_decreasing"]
+    # Units dead from the start, whose weights shrank afterwards (with Adam a
+    # small L2 alone moves dead units' weights at full step size): dead_relu.
+    dead_first = dict(HEALTHY_RELU, dense_1=("relu", lambda i: 0.6, lambda i: np.nan))
+    first = diagnose(_curves("flat"), gradients, _activations(dead_first), resolve_thresholds({}),
+                     chance_loss=CHANCE, regularized=True)
+    assert [f.kind for f in first] == ["dead_relu", "loss_not_decreasing"]
     # A model that learns is not underfitting, whatever its weights did.
     assert diagnose(_curves("healthy"), gradients, _activations(HEALTHY_RELU),
                     resolve_thresholds({}), chance_loss=CHANCE, regularized=True) == []

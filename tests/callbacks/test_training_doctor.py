@@ -60,11 +60,13 @@ def test_dead_relu_report_and_saved_files(digits, tmp_path, models):
     assert sorted(os.listdir(tmp_path / "report")) == files
 
 
-def test_layers_starved_by_a_dead_layer_are_reported_with_it(digits):
+@pytest.mark.parametrize("with_input", [True, False])
+def test_layers_starved_by_a_dead_layer_are_reported_with_it(digits, with_input):
+    # Without `keras.Input` the model is built by its first step: the doctor
+    # reads it then (its chance level and its graph).
     x, _, y, _ = digits
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([
-        keras.Input((64,)),
+    model = keras.Sequential([keras.Input((64,))] * with_input + [
         keras.layers.Dense(32, activation="relu", name="d1",
                            bias_initializer=keras.initializers.Constant(-20.0)),
         keras.layers.Dropout(0.1),
@@ -81,6 +83,25 @@ def test_layers_starved_by_a_dead_layer_are_reported_with_it(digits):
         ("dead_relu", "d1"), ("loss_not_decreasing", None)]
     assert doctor.findings[0].evidence["downstream_dead_layers"] == ["d2", "d3"]
     assert "downstream_dead_layers=['d2', 'd3']" in doctor.report()
+    assert doctor._chance_loss == pytest.approx(np.log(10))
+
+
+def test_units_dead_from_the_start_are_not_blamed_on_a_small_penalty(digits):
+    # With Adam, a 1e-5 L2 penalty alone empties the kernels of units dead
+    # from the first step: they die first, the weights shrink after.
+    x, _, y, _ = digits
+    keras.utils.set_random_seed(1234)
+    l2 = keras.regularizers.L2(1e-5)
+    model = keras.Sequential([keras.Input((64,))] + [
+        keras.layers.Dense(64, activation="relu", kernel_regularizer=l2,
+                           bias_initializer=keras.initializers.Constant(-10.0)) for _ in range(2)
+    ] + [keras.layers.Dense(10, activation="softmax", kernel_regularizer=l2)])
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss=SCCE)
+    doctor = TrainingDoctor(every_n_batches=2)
+    model.fit(x[:600], y[:600], epochs=8, batch_size=32, verbose=0, callbacks=[doctor])
+    norms = doctor.gradient_monitor.to_dataframe().groupby("layer", sort=False)["weight_norm"]
+    assert (norms.last() / norms.first()).iloc[0] < 0.01  # the kernels did shrink
+    assert [f.kind for f in doctor.findings] == ["dead_relu", "loss_not_decreasing"]
 
 
 def test_dominators_follow_the_functional_graph():
@@ -93,6 +114,16 @@ def test_dominators_follow_the_functional_graph():
     found = _layers.dominators(keras.Model(inputs, outputs))
     assert "left" not in found.get("joined", set()) and "right" not in found.get("joined", set())
     assert {"concat", "joined"} <= found["out"]
+    # Nested models are followed inwards; a Sequential is a chain, built or not.
+    inner = keras.Sequential([keras.layers.Dense(3, activation="relu", name="e1"),
+                              keras.layers.Dense(3, activation="relu", name="e2")], name="inner")
+    outer = keras.Sequential([keras.Input((4,)), inner, keras.layers.Dense(2, name="e3")])
+    assert _layers.dominators(outer) == {"e2": {"e1"}, "e3": {"e1", "e2"}}
+    inner = keras.Sequential([keras.layers.Dense(3, activation="relu", name="e1"),
+                              keras.layers.Dense(3, activation="relu", name="e2")], name="inner")
+    inputs = keras.Input((4,))
+    nested = keras.Model(inputs, keras.layers.Dense(2, name="f3")(inner(inputs)))
+    assert {"e1", "e2"} <= _layers.dominators(nested)["f3"]
 
     class Subclassed(keras.Model):
         def __init__(self):
