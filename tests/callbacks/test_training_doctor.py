@@ -256,3 +256,14 @@ def test_a_fit_on_an_empty_dataset_gives_an_empty_report():
         model.fit(empty, epochs=2, verbose=0, callbacks=[doctor])
     assert doctor.findings == []
     assert doctor.report().startswith("Training doctor: 0 finding(s)")
+
+
+def test_only_a_material_penalty_or_a_weight_decay_counts_as_regularization():
+    doctor = TrainingDoctor()
+    doctor._initial_loss, doctor._decay = 2.3, False
+    doctor._initial_penalty = 0.001  # under 1% of the starting loss
+    assert not doctor._regularized()
+    doctor._initial_penalty = 0.1
+    assert doctor._regularized()
+    doctor._initial_penalty, doctor._decay = 0.0, True  # AdamW's decoupled decay
+    assert doctor._regularized()
