@@ -137,6 +137,7 @@ class TrainingDoctor(keras.callbacks.Callback):
         self._forward("on_train_batch_end", batch, logs)
         if not self._model_read:
             self._read_model()
+            self._model_read = True  # once: a model still unbuilt now stays as it is
         loss = float((logs or {}).get("loss", 0.0))
         # The running mean of the first batches of the fit's first epoch (with
         # several steps per batch, `batch` is the batch's last step).
