@@ -157,25 +157,17 @@ def activation_findings(activations, curve, t, suggestion=None, dominators=None)
 
 
 def _fold_downstream_dead(found, dominators):
-    """Drops the `dead_relu` findings of layers behind a wholly dead layer."""
-    wholly_dead = [f.layer for f in found
-                   if f.kind == "dead_relu" and f.evidence["median_dead_fraction"] >= 1.0]
-    behind = {}
-    for finding in found:
-        if finding.kind != "dead_relu":
-            continue
-        cause = next((layer for layer in wholly_dead
-                      if layer in dominators.get(finding.layer, ())), None)
+    """Drops the `dead_relu` findings of layers behind a wholly dead layer,
+    listing them in the first such layer's finding instead."""
+    dead = {f.layer: f for f in found if f.kind == "dead_relu"}
+    wholly_dead = [layer for layer, f in dead.items() if f.evidence["median_dead_fraction"] >= 1.0]
+    folded = set()
+    for layer in dead:
+        cause = next((c for c in wholly_dead if c in dominators.get(layer, ())), None)
         if cause is not None:
-            behind.setdefault(cause, []).append(finding.layer)
-    kept = []
-    for finding in found:
-        if any(finding.layer in layers for layers in behind.values()) and finding.kind == "dead_relu":
-            continue
-        if finding.kind == "dead_relu" and finding.layer in behind:
-            finding.evidence["downstream_dead_layers"] = behind[finding.layer]
-        kept.append(finding)
-    return kept
+            dead[cause].evidence.setdefault("downstream_dead_layers", []).append(layer)
+            folded.add(layer)
+    return [f for f in found if not (f.kind == "dead_relu" and f.layer in folded)]
 
 
 def learning_rate_findings(gradients, curve, t, suggestion=None):

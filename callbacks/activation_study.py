@@ -53,7 +53,7 @@ def activation_study(
     for name, value in (("depth", depth), ("width", width), ("batch_size", batch_size)):
         _validation.check_positive_int(name, value)
     _validation.check_positive_int("histogram_bins", histogram_bins)
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+    if not _validation.is_seed(seed):
         raise ValueError(
             "Invalid value for argument `seed`: expected an integer from 0 to 2**32 - 1. "
             f"Received: seed={seed!r}"

@@ -79,6 +79,16 @@ def check_unit_interval(name, value):
     return float(value)
 
 
+#: The largest seed `keras.utils.set_random_seed` (NumPy) takes.
+MAX_SEED = 2**32 - 1
+
+
+def is_seed(value):
+    """Whether `value` is a seed `keras.utils.set_random_seed` takes: an integer in [0, MAX_SEED]."""
+    return (isinstance(value, numbers.Integral) and not isinstance(value, bool)
+            and 0 <= value <= MAX_SEED)
+
+
 def check_seed(value):
     """Checks a random seed (an integer or None) and returns it as a Python int or None.
 

@@ -5,18 +5,21 @@ The lecture's variants (seed 003, "Model Ensembles"): same model with different 
 parameters are in `snapshot_ensembles.py`.
 """
 
-import numbers
 from collections.abc import Iterable
 
 import keras
 from keras import ops
 
-from keras_recipes.recipes._validation import check_choice, check_positive_int, short_repr
+from keras_recipes.recipes._validation import (
+    MAX_SEED,
+    check_choice,
+    check_positive_int,
+    is_seed,
+    short_repr,
+)
 
 # Probabilities below this are clipped before the log in the geometric mean.
 _LOG_FLOOR = 1e-7
-# The largest seed `keras.utils.set_random_seed` takes (NumPy's limit).
-_MAX_SEED = 2**32 - 1
 
 
 def _mean(stacked):
@@ -246,13 +249,9 @@ def _check_seeds(seeds, n):
             f"Invalid value for argument `seeds`: expected {n} seeds, one per member. "
             f"Received: seeds={received}"
         )
-    if any(
-        isinstance(seed, bool) or not isinstance(seed, numbers.Integral)
-        or not 0 <= seed <= _MAX_SEED
-        for seed in seeds
-    ):
+    if not all(is_seed(seed) for seed in seeds):
         raise ValueError(
-            f"Invalid value for argument `seeds`: expected integers in [0, {_MAX_SEED}]. "
+            f"Invalid value for argument `seeds`: expected integers in [0, {MAX_SEED}]. "
             f"Received: seeds={received}"
         )
     if len(set(int(seed) for seed in seeds)) != n:

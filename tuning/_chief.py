@@ -17,10 +17,10 @@ import time
 from concurrent import futures
 
 import grpc
+from keras_tuner.engine.trial import TrialStatus
 # No public route to keras-tuner's oracle servicer (see the module doc).
 from keras_tuner.src import protos
 from keras_tuner.src.distribute import oracle_chief
-from keras_tuner.src.engine import trial as trial_module
 
 #: Seconds between checks for the end of the search.
 POLL_SECONDS = 0.25
@@ -63,8 +63,7 @@ class _Servicer(oracle_chief.OracleServicer):
 
     def CreateTrial(self, request, context):
         response = super().CreateTrial(request, context)
-        status = trial_module.TrialStatus.from_proto(response.trial.status)
-        if status == trial_module.TrialStatus.STOPPED:
+        if TrialStatus.from_proto(response.trial.status) == TrialStatus.STOPPED:
             self.told_to_stop.add(request.tuner_id)
         return response
 

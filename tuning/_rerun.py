@@ -1,13 +1,12 @@
 """Retraining the best configurations with several seeds."""
 
 import math
-import numbers
 
 import keras
 import numpy as np
 import pandas as pd
 
-from keras_recipes.recipes._validation import check_positive_int
+from keras_recipes.recipes._validation import check_positive_int, is_seed
 from keras_recipes.tuning import _graph_release
 from keras_recipes.tuning import coarse_to_fine_oracle as c2f
 
@@ -61,10 +60,7 @@ def seed_spread(scores):
 def rerun_best(tuner, fit_args, fit_kwargs, *, n, seeds, epochs):
     check_positive_int("n", n)
     seeds = list(seeds)
-    if not seeds or not all(
-        isinstance(s, numbers.Integral) and not isinstance(s, bool) and 0 <= s <= 2**32 - 1
-        for s in seeds
-    ):
+    if not seeds or not all(is_seed(s) for s in seeds):
         raise ValueError(
             "Invalid value for argument `seeds`: expected a non-empty list of "
             f"integers in [0, 2**32 - 1]. Received: seeds={seeds!r}"
