@@ -8,19 +8,28 @@ no trial runs and every worker that has asked for a trial was told to stop:
 a worker that connects later (one still starting when a finished search is
 run again, or one restarted) then waits for a chief that is gone. So the
 chief also waits, for a bounded time, until every worker the launcher started
-(`WORKER_IDS_ENV`) was told to stop. keras-tuner exports no public route to
-its servicer: this module is the one place that imports `keras_tuner.src`.
+(`WORKER_IDS_ENV`) was told to stop. A worker the launcher did not start
+(one on another machine, `chief=False`) can still arrive after the chief has
+left: the chief writes `SEARCH_OVER_FILE` into the shared project directory,
+and a worker that finds it there and cannot reach the chief for
+`GONE_CHIEF_SECONDS` ends instead of waiting keras-tuner's hour for an answer.
+keras-tuner exports no public route to its servicer: this module is the one
+place that imports `keras_tuner.src`.
 """
 
+import json
 import os
 import time
 from concurrent import futures
 
 import grpc
+import tensorflow as tf
 from keras_tuner.engine.trial import TrialStatus
 # No public route to keras-tuner's oracle servicer (see the module doc).
 from keras_tuner.src import protos
 from keras_tuner.src.distribute import oracle_chief
+
+from keras_recipes.tuning import _atomic
 
 #: Seconds between checks for the end of the search.
 POLL_SECONDS = 0.25
@@ -32,6 +41,22 @@ WORKER_IDS_ENV = "KERAS_RECIPES_WORKER_IDS"
 #: Longest wait, once the search is over, for a listed worker to ask for a
 #: trial (a worker that never comes must not keep the chief forever).
 LATE_WORKER_SECONDS = 60.0
+
+
+#: Written by the chief into the project directory once its search is over
+#: (and removed when a chief serves that directory again).
+SEARCH_OVER_FILE = "search_over.json"
+
+#: How long a worker waits for a chief it cannot reach once the project
+#: directory says the search, with at least the worker's budget, is over.
+GONE_CHIEF_SECONDS = 30.0
+
+#: Seconds per attempt to reach the chief while a worker waits for it.
+CONNECT_SECONDS = 1.0
+
+#: The longest a worker waits for its chief here (keras-tuner's own timeout
+#: for a call to the chief, which then takes over).
+MAX_WAIT_SECONDS = 3600.0
 
 
 def is_chief():
@@ -52,6 +77,62 @@ def may_stop_serving(search_over, told_to_stop, expected, seconds_over):
     if not search_over:
         return False
     return set(expected) <= set(told_to_stop) or seconds_over >= LATE_WORKER_SECONDS
+
+
+def _search_over_path(project_dir):
+    return os.path.join(str(project_dir), SEARCH_OVER_FILE)
+
+
+def mark_search_over(project_dir, max_trials):
+    """Records, for late workers, that the search of `max_trials` is over."""
+    _atomic.save_json(_search_over_path(project_dir), {"max_trials": int(max_trials)})
+
+
+def clear_search_over(project_dir):
+    """Removes the record: a chief serves this directory again."""
+    path = _search_over_path(project_dir)
+    if tf.io.gfile.exists(path):
+        tf.io.gfile.remove(path)
+
+
+def finished_budget(project_dir):
+    """The trial budget of the search recorded as over, or `None`."""
+    path = _search_over_path(project_dir)
+    try:
+        with tf.io.gfile.GFile(path) as file:
+            return int(json.load(file)["max_trials"])
+    except (tf.errors.NotFoundError, ValueError, KeyError, TypeError):
+        return None
+
+
+def wait_for_chief(project_dir, max_trials):
+    """Waits until the chief can be reached; `False` when it is gone for good.
+
+    The chief counts as gone when `project_dir` records a search over with at
+    least `max_trials` trials and the chief stayed unreachable for
+    `GONE_CHIEF_SECONDS` since that record was first seen (a chief restarting
+    on the directory removes the record before it serves).
+    """
+    address = f"{os.environ['KERASTUNER_ORACLE_IP']}:{os.environ['KERASTUNER_ORACLE_PORT']}"
+    channel = grpc.insecure_channel(address)
+    start, over_since = time.monotonic(), None
+    try:
+        while time.monotonic() - start < MAX_WAIT_SECONDS:
+            try:
+                grpc.channel_ready_future(channel).result(timeout=CONNECT_SECONDS)
+                return True
+            except grpc.FutureTimeoutError:
+                pass
+            budget = finished_budget(project_dir)
+            if budget is None or budget < max_trials:
+                over_since = None
+                continue
+            over_since = time.monotonic() if over_since is None else over_since
+            if time.monotonic() - over_since >= GONE_CHIEF_SECONDS:
+                return False
+        return True
+    finally:
+        channel.close()
 
 
 class _Servicer(oracle_chief.OracleServicer):

@@ -227,8 +227,14 @@ class CoarseToFineSearch(keras_tuner.Tuner):
         """
         if _chief.is_chief():
             self.oracle.verbose = 0
+            _chief.clear_search_over(self.project_dir)
             self.save()
             _chief.serve_oracle(self.oracle)
+            _chief.mark_search_over(self.project_dir, self.oracle.max_trials)
+            return
+        if self._is_worker() and not _chief.wait_for_chief(self.project_dir, self.oracle.max_trials):
+            print(f"The search in {self.project_dir} is over and its chief has left: "
+                  f"nothing to do for {self.tuner_id}.")
             return
         self._check_declared_ranges()
         super().search(*fit_args, verbose=verbose, **fit_kwargs)

@@ -159,7 +159,10 @@ def launch_distributed_search(
     search is over when the chief exits with status 0: the chief first waits
     (up to a minute) until each worker was told so, and a worker still running
     a few seconds later (one that started or restarted after the chief left
-    waits for it forever) is stopped, not restarted. Every
+    waits for it forever) is stopped, not restarted. A worker on another
+    machine arriving after the end reads the chief's `search_over.json` in
+    the shared directory and ends once the chief stays unreachable for 30 s.
+    Every
     process must use the same `directory` and `project_name` and never
     `overwrite=True` (that deletes the shared folder). Across machines, run
     the chief here (`chief=True`) and, on each other machine, call this with

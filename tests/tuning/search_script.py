@@ -1,14 +1,16 @@
 """A tiny coarse-to-fine search run in subprocesses by the resume and distributed tests.
 
 Usage: python search_script.py DIRECTORY [--slow] [--die-once MARKER] [--late SECONDS]
-    [--die-after-search MARKER]
+    [--die-after-search MARKER] [--gone-chief SECONDS]
 --slow makes each trial take a while (so a test can kill the search mid-round);
 --die-once makes worker0 kill itself (SIGKILL) in its first trial, once;
 --late makes worker1 wait SECONDS before it first calls the chief;
 --die-after-search makes worker0, once, wait after its search until the chief
 has closed its port, then exit with status 1, and the chief wait 5 s after its
 search (so worker0 is restarted after the search has ended, before the chief
-process exits).
+process exits);
+--gone-chief sets how long a worker waits for a chief it cannot reach once the
+directory says the search is over.
 """
 
 import os
@@ -22,7 +24,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from keras_recipes.tuning import CoarseToFineSearch  # noqa: E402
+from keras_recipes.tuning import CoarseToFineSearch, _chief  # noqa: E402
 
 
 def _option(argv, name):
@@ -45,6 +47,8 @@ def main(argv):
     marker = _option(argv, "--die-once")
     end_marker = _option(argv, "--die-after-search")
     tuner_id = os.environ.get("KERASTUNER_TUNER_ID")
+    if "--gone-chief" in argv:
+        _chief.GONE_CHIEF_SECONDS = float(_option(argv, "--gone-chief"))
     if tuner_id == "worker1" and "--late" in argv:
         time.sleep(float(_option(argv, "--late")))
     rng = np.random.default_rng(0)

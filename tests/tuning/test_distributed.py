@@ -3,6 +3,10 @@ import pathlib
 import socket
 import subprocess
 import sys
+import time
+from concurrent import futures
+
+import grpc
 
 import pandas as pd
 import pytest
@@ -92,6 +96,18 @@ def test_the_chief_waits_for_a_late_worker_of_a_finished_search(finished_search)
     assert outcome["returncodes"] == {"chief": 0, "worker0": 0, "worker1": 0}
     assert outcome["restarts"] == {} and outcome["stopped"] == []
     assert _completed_trials(finished_search) == 7
+    assert _chief.finished_budget(finished_search / "search") == 7
+
+    # A worker from another machine arriving after the chief has left ends
+    # once the chief stays unreachable (keras-tuner alone waits an hour).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KERASTUNER_")}
+    env.update(KERASTUNER_TUNER_ID="remote0", KERASTUNER_ORACLE_IP="127.0.0.1",
+               KERASTUNER_ORACLE_PORT=str(distributed.free_port()), TF_CPP_MIN_LOG_LEVEL="3")
+    late = subprocess.run([sys.executable, str(SCRIPT), str(finished_search), "--gone-chief", "1"],
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert late.returncode == 0, late.stderr
+    assert "is over and its chief has left: nothing to do for remote0" in late.stdout
+    assert _completed_trials(finished_search) == 7
 
 
 def test_a_worker_restarted_after_the_chief_left_is_stopped(finished_search, tmp_path):
@@ -117,3 +133,36 @@ def test_the_chief_stops_once_each_expected_worker_was_told_or_after_a_bound():
     assert _chief.may_stop_serving(True, both, both, seconds_over=0.0)
     assert _chief.may_stop_serving(True, {"worker0"}, both, _chief.LATE_WORKER_SECONDS)
     assert _chief.may_stop_serving(True, set(), set(), seconds_over=0.0)  # no launcher
+
+
+def test_a_worker_waits_for_its_chief_unless_the_search_is_over_and_the_chief_gone(
+        tmp_path, monkeypatch):
+    port = distributed.free_port()
+    monkeypatch.setenv("KERASTUNER_ORACLE_IP", "127.0.0.1")
+    monkeypatch.setenv("KERASTUNER_ORACLE_PORT", str(port))
+    monkeypatch.setattr(_chief, "CONNECT_SECONDS", 0.2)
+    monkeypatch.setattr(_chief, "GONE_CHIEF_SECONDS", 0.5)
+    monkeypatch.setattr(_chief, "MAX_WAIT_SECONDS", 1.5)
+    assert _chief.finished_budget(tmp_path) is None
+    # No record: the chief may still be starting; wait (here until the bound).
+    start = time.monotonic()
+    assert _chief.wait_for_chief(tmp_path, max_trials=7)
+    assert time.monotonic() - start >= 1.5
+    # A record of a smaller search (this one was grown): still the chief's to answer.
+    _chief.mark_search_over(tmp_path, 5)
+    assert _chief.wait_for_chief(tmp_path, max_trials=7)
+    # The search of this budget is over and nobody answers: the chief is gone.
+    _chief.mark_search_over(tmp_path, 7)
+    start = time.monotonic()
+    assert not _chief.wait_for_chief(tmp_path, max_trials=7)
+    assert time.monotonic() - start < 1.5
+    # A chief that serves the directory again is reached at once.
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
+    server.add_insecure_port(f"127.0.0.1:{port}")
+    server.start()
+    try:
+        assert _chief.wait_for_chief(tmp_path, max_trials=7)
+    finally:
+        server.stop(grace=None)
+    _chief.clear_search_over(tmp_path)
+    assert _chief.finished_budget(tmp_path) is None
