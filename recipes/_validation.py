@@ -1,6 +1,10 @@
 """Argument checks shared by the public entry points (Keras-style messages)."""
 
+import inspect
 import numbers
+
+import keras
+import numpy as np
 
 # Longer reprs (e.g. of arrays) are summarized by type and shape in error messages.
 _SHORT_REPR_CHARACTERS = 80
@@ -152,3 +156,54 @@ def short_repr(value):
         brackets = "()" if isinstance(value, tuple) else "[]"
         return f"{brackets[0]}{items}{more}{brackets[1]}"
     return f"<{type(value).__name__}>"
+
+
+def python_numbers(kwargs):
+    """`kwargs` with NumPy real scalars as Python numbers, for Keras' constructors.
+
+    Keras refuses some NumPy scalars (`SGD(momentum=np.float32(0.9))`) and
+    computes in float64 with others (`global_clipnorm=np.float64(1.0)` fails
+    in `fit`), though they are numbers.
+    """
+    return {
+        key: value.item() if isinstance(value, (np.integer, np.floating)) else value
+        for key, value in kwargs.items()
+    }
+
+
+#: The keyword arguments `keras.Model.fit` takes (it has no `**kwargs`).
+FIT_ARGUMENTS = frozenset(inspect.signature(keras.Model.fit).parameters) - {"self"}
+
+
+def check_fit_kwargs(fit_kwargs, set_here):
+    """Checks, before anything trains, what is cheap and certain of keyword arguments for `fit`.
+
+    `set_here` names the `fit` arguments the caller sets itself. Only the
+    names, `validation_split` and `callbacks` are checked; Keras checks the
+    rest when `fit` runs.
+    """
+    allowed = FIT_ARGUMENTS - set(set_here)
+    unknown = sorted(set(fit_kwargs) - allowed)
+    if unknown:
+        received = ", ".join(f"{key}={short_repr(fit_kwargs[key])}" for key in unknown)
+        raise ValueError(
+            f"Unrecognized keyword arguments for `fit`: {unknown}. Expected keyword "
+            f"arguments of `keras.Model.fit` among {sorted(allowed)}. Received: {received}"
+        )
+    if "validation_split" in fit_kwargs:
+        check_rate("validation_split", fit_kwargs["validation_split"])
+    _check_callbacks(fit_kwargs.get("callbacks"))
+
+
+def _check_callbacks(callbacks):
+    # Keras flattens `callbacks` (so one callback alone also works) and calls
+    # `set_model` on each item when `fit` starts.
+    if callbacks is None or isinstance(callbacks, keras.callbacks.CallbackList):
+        return
+    items = keras.tree.flatten(callbacks)
+    if not all(isinstance(item, keras.callbacks.Callback) for item in items):
+        raise ValueError(
+            "Invalid value for argument `callbacks`: expected a list of "
+            "`keras.callbacks.Callback` instances. "
+            f"Received: callbacks={short_repr(callbacks)}"
+        )

@@ -93,7 +93,7 @@ def image_augmentation(
     >>> augment(images, training=True).shape
     TensorShape([8, 32, 32, 3])
     """
-    strengths = _check_arguments(
+    (crop, rotation, translation, cutout), strengths = _check_arguments(
         flip, crop, rotation, translation, cutout, value_range,
         dict(brightness=brightness, contrast=contrast,
              saturation=saturation, hue=hue),
@@ -178,14 +178,12 @@ def _seeds(seed):
 def _check_arguments(flip, crop, rotation, translation, cutout, value_range, colors):
     if flip is not None:
         check_choice("flip", flip, FLIP_MODES)
-    check_rate("crop", crop)
-    check_non_negative("rotation", rotation)
-    check_rate("translation", translation)
-    check_unit_interval("cutout", cutout)
-    for key in COLOR_ARGUMENTS:
-        check_unit_interval(key, colors[key])
+    # Python floats: Keras' rotation and translation layers refuse NumPy scalars.
+    geometry = (check_rate("crop", crop), check_non_negative("rotation", rotation),
+                check_rate("translation", translation), check_unit_interval("cutout", cutout))
+    strengths = {key: check_unit_interval(key, colors[key]) for key in COLOR_ARGUMENTS}
     _check_value_range(value_range)
-    return {key: float(colors[key]) for key in COLOR_ARGUMENTS}
+    return geometry, strengths
 
 
 def _check_value_range(value_range):

@@ -5,7 +5,7 @@ import numbers
 
 import keras
 
-from keras_recipes.recipes._validation import check_choice
+from keras_recipes.recipes._validation import check_choice, python_numbers
 
 #: Optimizer name -> (import path of the class, defaults the name implies).
 #: "momentum" and "nesterov" are SGD with momentum 0.9 unless given (seed 002).
@@ -51,7 +51,8 @@ def make_optimizer(name, learning_rate, **kwargs):
     look-ahead for the latter) unless `momentum` is given. `clipnorm`,
     `clipvalue` and `global_clipnorm` pass through to Keras (gradient
     clipping against exploding gradients, seed 000), as do all other
-    keyword arguments of the optimizer class.
+    keyword arguments of the optimizer class; NumPy scalars among them
+    reach Keras as Python numbers.
 
     Args:
         name: One of `OPTIMIZERS`: "sgd", "momentum", "nesterov", "adagrad",
@@ -73,4 +74,4 @@ def make_optimizer(name, learning_rate, **kwargs):
     check_choice("name", name, OPTIMIZERS)
     learning_rate = _check_learning_rate(learning_rate)
     path, defaults = OPTIMIZERS[name]
-    return _load(path)(learning_rate=learning_rate, **{**defaults, **kwargs})
+    return _load(path)(learning_rate=learning_rate, **python_numbers({**defaults, **kwargs}))

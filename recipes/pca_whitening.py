@@ -83,7 +83,7 @@ class PCAWhitening(keras.layers.Layer):
         self.n_components = _check_n_components(n_components)
         self.epsilon = check_non_negative("epsilon", epsilon)
         # A fractional `n_components` is resolved to a count by `adapt()`.
-        self._kept = None if isinstance(n_components, float) else n_components
+        self._kept = None if isinstance(self.n_components, float) else self.n_components
         self._is_adapted = False
 
     def build(self, input_shape):
@@ -236,10 +236,14 @@ class PCAWhitening(keras.layers.Layer):
 
 
 def _check_n_components(value):
-    is_count = isinstance(value, numbers.Integral) and value >= 1
-    is_fraction = isinstance(value, float) and 0.0 < value < 1.0
-    if value is None or (not isinstance(value, bool) and (is_count or is_fraction)):
-        return value
+    """Returns None, a count as an int or a fraction as a float (NumPy scalars are numbers too)."""
+    if value is None:
+        return None
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        if isinstance(value, numbers.Integral) and value >= 1:
+            return int(value)
+        if not isinstance(value, numbers.Integral) and 0.0 < value < 1.0:
+            return float(value)
     raise ValueError(
         "Invalid value for argument `n_components`: expected an integer >= 1, "
         "a float in (0, 1) (fraction of explained variance), or None. "

@@ -1,9 +1,11 @@
 """Rectified Adam (RAdam): Adam whose adaptive step waits until its variance is tractable."""
 
+import numbers
+
 import keras
 from keras import ops
 
-from keras_recipes.recipes._validation import check_non_negative, check_rate
+from keras_recipes.recipes._validation import check_non_negative, check_rate, python_numbers
 
 # Algorithm 2 of Liu et al. (2019) turns the adaptive step on when rho_t > 4: below that the
 # variance of the adaptive learning rate is infinite or undefined. (PyTorch's RAdam and the authors'
@@ -31,7 +33,7 @@ class RAdam(keras.optimizers.Optimizer):
     default `beta_2=0.999` the first 4 steps are momentum steps.
 
     Args:
-        learning_rate: A float, a
+        learning_rate: A number > 0 (a Python or NumPy scalar), a
             `keras.optimizers.schedules.LearningRateSchedule` instance, or a
             callable that takes no arguments and returns the value to use.
             Defaults to `0.001`.
@@ -47,8 +49,9 @@ class RAdam(keras.optimizers.Optimizer):
             `gradient_accumulation_steps`, `name`).
 
     Raises:
-        ValueError: if `beta_1` or `beta_2` is outside [0, 1) or `epsilon`
-            is negative.
+        ValueError: if `learning_rate` is neither a number > 0 nor a
+            callable, `beta_1` or `beta_2` is outside [0, 1) or `epsilon` is
+            negative.
 
     Example:
 
@@ -67,7 +70,9 @@ class RAdam(keras.optimizers.Optimizer):
         name="radam",
         **kwargs,
     ):
-        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        super().__init__(
+            learning_rate=_check_learning_rate(learning_rate), name=name, **python_numbers(kwargs)
+        )
         self.beta_1 = check_rate("beta_1", beta_1)
         self.beta_2 = check_rate("beta_2", beta_2)
         self.epsilon = check_non_negative("epsilon", epsilon)
@@ -115,6 +120,23 @@ class RAdam(keras.optimizers.Optimizer):
             {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
         )
         return config
+
+
+def _check_learning_rate(learning_rate):
+    """Returns a number as the Python float Keras' base optimizer insists on."""
+    if callable(learning_rate):  # a `LearningRateSchedule` or a function
+        return learning_rate
+    if (
+        isinstance(learning_rate, bool)
+        or not isinstance(learning_rate, numbers.Real)
+        or not learning_rate > 0
+    ):
+        raise ValueError(
+            "Invalid value for argument `learning_rate`: expected a number > 0, a "
+            "`keras.optimizers.schedules.LearningRateSchedule` or a callable. "
+            f"Received: learning_rate={learning_rate!r}"
+        )
+    return float(learning_rate)
 
 
 def _rectification(rho_t, rho_inf):

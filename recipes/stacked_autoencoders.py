@@ -13,6 +13,7 @@ import tensorflow as tf
 
 from keras_recipes.recipes._validation import (
     check_choice,
+    check_fit_kwargs,
     check_hidden_units,
     check_input_shape,
     check_positive_int,
@@ -132,7 +133,8 @@ def greedy_pretrain(model, x, *, epochs=10, batch_size=32, noise=None, noise_lev
 
     Raises:
         ValueError: if `model` has no `encoder_<i>` layers, `x` is a
-            `tf.data.Dataset`, or for a bad `epochs`, `batch_size`, `noise`,
+            `tf.data.Dataset` or its examples do not have the width
+            `encoder_1` takes, or for a bad `epochs`, `batch_size`, `noise`,
             `noise_level`, `optimizer` or `learning_rate`.
 
     Example:
@@ -146,9 +148,11 @@ def greedy_pretrain(model, x, *, epochs=10, batch_size=32, noise=None, noise_lev
         check_choice("noise", noise, NOISE_KINDS)
     check_choice("output_activation", output_activation, INITIALIZER_FOR_ACTIVATION)
     check_choice("optimizer", optimizer, OPTIMIZERS)
+    encoders = _stage_encoders(model)
     codes = _flat_inputs(x)
+    _check_width(codes, np.shape(x), encoders[0])
     rows = []
-    for stage, encoder in enumerate(_stage_encoders(model), start=1):
+    for stage, encoder in enumerate(encoders, start=1):
         activation = output_activation if stage == 1 else "linear"
         stage_model = _stage_autoencoder(encoder, noise, noise_level, activation)
         stage_model.compile(optimizer=make_optimizer(optimizer, learning_rate), loss="mse")
@@ -171,6 +175,29 @@ def _flat_inputs(x):
             f"Received: x={x!r}"
         )
     return np.reshape(np.asarray(x, dtype="float32"), (len(x), -1))
+
+
+def _check_width(codes, x_shape, encoder):
+    """Checks that the flattened examples have the width the first encoder takes."""
+    expected = encoder.input_shape[-1]
+    if expected is not None and codes.shape[1] != expected:
+        raise ValueError(
+            f"Expected `x` with {expected} features per example (flattened), the input "
+            f"width of `{encoder.name}`; got {codes.shape[1]}. Received: x.shape={x_shape}"
+        )
+
+
+def _check_input_shape(model, x_shape):
+    """Checks the shape of the examples against the model's input (unknown sizes match any)."""
+    expected = tuple(model.input_shape[1:])
+    received = x_shape[1:]
+    if len(received) != len(expected) or any(
+        size is not None and size != got for size, got in zip(expected, received)
+    ):
+        raise ValueError(
+            f"Expected `x` with examples of shape {expected}, the input shape of "
+            f"`{model.name}`. Received: x.shape={x_shape}"
+        )
 
 
 def _check_labels(y, x_shape, classes):
@@ -235,16 +262,19 @@ def train_stacked_autoencoder(model, x, y, *, pretrain_epochs=10, epochs=10, bat
         learning_rate: Learning rate of both phases. Defaults to `1e-3`.
         verbose: Passed to `fit`. Defaults to `0`.
         **fit_kwargs: Further arguments of the fine-tuning `fit`
-            (`validation_data`, `callbacks`, ...).
+            (`validation_data`, `callbacks`, ...). Their names,
+            `validation_split` and `callbacks` are checked before
+            pretraining.
 
     Returns:
         `(pretraining, history)`: the DataFrame from `greedy_pretrain` and
         the fine-tuning `History`.
 
     Raises:
-        ValueError: for a bad `pretrain_epochs`, `epochs`, `batch_size` or
-            `y` (checked before any training, so the model is left as it
-            was), and whatever `greedy_pretrain` rejects.
+        ValueError: for a bad `pretrain_epochs`, `epochs`, `batch_size`,
+            `y`, shape of `x`, unknown `fit` argument, `validation_split`
+            or `callbacks` (checked before any training, so the model is
+            left as it was), and whatever `greedy_pretrain` rejects.
 
     Example:
 
@@ -257,8 +287,11 @@ def train_stacked_autoencoder(model, x, y, *, pretrain_epochs=10, epochs=10, bat
     pretrain_epochs = check_positive_int("pretrain_epochs", pretrain_epochs)
     batch_size = check_positive_int("batch_size", batch_size)
     # Checked before pretraining, which changes the model's weights in place.
+    check_fit_kwargs(fit_kwargs, set_here=("x", "y", "epochs", "batch_size", "verbose"))
     _flat_inputs(x)  # refuses a dataset before its length is asked for
-    _check_labels(y, tuple(np.shape(x)), model.output_shape[-1])
+    x_shape = tuple(np.shape(x))
+    _check_input_shape(model, x_shape)
+    _check_labels(y, x_shape, model.output_shape[-1])
     pretraining = greedy_pretrain(
         model, x, epochs=pretrain_epochs, batch_size=batch_size, noise=noise,
         noise_level=noise_level, optimizer=optimizer, learning_rate=learning_rate, verbose=verbose,

@@ -113,6 +113,16 @@ def test_bad_arguments(kwargs, name):
         RAdam(**kwargs)
 
 
+@pytest.mark.parametrize("learning_rate", ["fast", None, True, -0.1])
+def test_learning_rate_must_be_a_number_or_a_callable(learning_rate):
+    with pytest.raises(
+        ValueError,
+        match=r"`learning_rate`: expected a number > 0, a `keras\.optimizers\.schedules\."
+        rf"LearningRateSchedule` or a callable\. Received: learning_rate={learning_rate!r}",
+    ):
+        RAdam(learning_rate=learning_rate)
+
+
 def test_first_rectified_steps_match_float64():
     # r_t hangs on rho_t - 4, a difference of numbers near 2000 at step 5:
     # computed in float32 it was 2% off. Unit gradients: m_hat = v_hat = 1,

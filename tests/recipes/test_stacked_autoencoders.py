@@ -177,3 +177,63 @@ def test_encoders_get_their_own_copy_of_an_initializer_instance():
         ]
         assert not np.array_equal(kernels[0], kernels[1])
         assert not np.array_equal(kernels[1], kernels[2])
+
+
+@pytest.mark.parametrize(
+    "fit_kwargs, message",
+    [
+        ({"validation_split": 1.5},
+         r"`validation_split`: expected a float in \[0, 1\)\. Received: validation_split=1\.5"),
+        ({"valdation_data": None},
+         r"Unrecognized keyword arguments for `fit`: \['valdation_data'\]\. Expected keyword "
+         r"arguments of `keras\.Model\.fit` among \['callbacks', .*'validation_data', .*\]\. "
+         r"Received: valdation_data=None"),
+        ({"callbacks": 5}, r"`callbacks`: expected a list of `keras\.callbacks\.Callback` "
+                           r"instances\. Received: callbacks=5"),
+        ({"callbacks": [keras.callbacks.EarlyStopping]},
+         r"Received: callbacks=\[<class '.*EarlyStopping'>\]"),
+    ],
+)
+def test_fit_arguments_are_refused_before_pretraining_changes_the_model(digits, fit_kwargs,
+                                                                        message):
+    x_train, y_train = digits[0][:32], digits[2][:32]
+    model = stacked_autoencoder((64,), [8], classes=10)
+    before = _weights(model)
+    with pytest.raises(ValueError, match=message):
+        train_stacked_autoencoder(model, x_train, y_train, pretrain_epochs=1, epochs=1,
+                                  **fit_kwargs)
+    for old, new in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(old, new)
+
+
+def test_fit_arguments_reach_the_fine_tuning_fit(digits):
+    x_train, y_train = digits[0][:40], digits[2][:40]
+    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=5)
+    _, history = train_stacked_autoencoder(
+        stacked_autoencoder((64,), [8], classes=10), x_train, y_train, pretrain_epochs=1,
+        epochs=2, batch_size=8, validation_split=0.25,
+        callbacks=stop,  # Keras also takes one callback not in a list
+    )
+    assert len(history.history["val_loss"]) == 2
+    assert stop.model is history.model
+
+
+def test_input_width_is_checked_before_pretraining(digits):
+    x_train, y_train = digits[0][:32], digits[2][:32]
+    model = stacked_autoencoder((64,), [8], classes=10)
+    before = _weights(model)
+    with pytest.raises(
+        ValueError,
+        match=r"Expected `x` with 64 features per example \(flattened\), the input width of "
+        r"`encoder_1`; got 48\. Received: x\.shape=\(32, 48\)",
+    ):
+        greedy_pretrain(model, x_train[:, :48], epochs=1)
+    # Pretraining flattens (32, 8, 8) to the encoders' 64 inputs, but the model takes (64,).
+    with pytest.raises(
+        ValueError,
+        match=r"Expected `x` with examples of shape \(64,\), the input shape of "
+        r"`stacked_autoencoder`\. Received: x\.shape=\(32, 8, 8\)",
+    ):
+        train_stacked_autoencoder(model, x_train.reshape(32, 8, 8), y_train, pretrain_epochs=1)
+    for old, new in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(old, new)
