@@ -13,6 +13,7 @@ from keras import ops
 from keras_recipes.recipes._validation import (
     MAX_SEED,
     check_choice,
+    check_fit_kwargs,
     check_positive_int,
     is_seed,
     short_repr,
@@ -212,8 +213,9 @@ def train_ensemble(build_fn, n, x, y=None, seeds=None, **fit_kwargs):
 
     Raises:
         ValueError: if `n` is not a positive integer or `seeds` does not hold
-            `n` distinct integers in [0, 2**32 - 1] (checked before any
-            member is built).
+            `n` distinct integers in [0, 2**32 - 1], or for an unknown `fit`
+            argument, a bad `validation_split` or `callbacks` (checked before
+            any member is built).
 
     Example:
 
@@ -228,6 +230,7 @@ def train_ensemble(build_fn, n, x, y=None, seeds=None, **fit_kwargs):
     """
     n = check_positive_int("n", n)
     seeds = list(range(n)) if seeds is None else _check_seeds(seeds, n)
+    check_fit_kwargs(fit_kwargs, set_here=("x", "y"))
     members = []
     for seed in seeds:
         keras.utils.set_random_seed(seed)

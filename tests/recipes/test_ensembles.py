@@ -228,3 +228,21 @@ def test_numpy_integer_seeds_are_the_same_seeds():
     for a, b in zip(numpy_seeded, int_seeded):
         for weight_a, weight_b in zip(a.get_weights(), b.get_weights()):
             np.testing.assert_array_equal(weight_a, weight_b)
+
+
+@pytest.mark.parametrize(
+    "fit_kwargs, match",
+    [({"valdation_split": 0.2}, r"Unrecognized keyword arguments for `fit`: \['valdation_split'\]"),
+     ({"validation_split": 1.5}, r"validation_split"),
+     ({"callbacks": [keras.callbacks.EarlyStopping]}, r"`callbacks`.*Received: callbacks=")],
+)
+def test_train_ensemble_checks_fit_arguments_before_building_a_member(fit_kwargs, match):
+    built = []
+
+    def build():
+        built.append(1)
+        return keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+
+    with pytest.raises(ValueError, match=match):
+        train_ensemble(build, 2, np.ones((8, 4)), np.ones((8, 1)), **fit_kwargs)
+    assert built == []
