@@ -41,9 +41,28 @@ ADVICE = {
     ),
     "underfitting": (
         "Use a bigger model (more units or layers), train longer, and reduce "
-        "the regularization. If a linear model (e.g. logistic regression) "
+        "the regularization (a dropout rate above 0.5 leaves a layer too few "
+        "units to learn from). If a linear model (e.g. logistic regression) "
         "does no better, the labels may be noisy: the loss may already be "
         "near what the data allows."
+    ),
+    "memorization": (
+        "Check that the labels match the inputs: x and y shuffled together, "
+        "the same label encoding in both splits, validation data from the "
+        "training distribution (`validation_split` takes the last rows: "
+        "shuffle sorted data first). The model memorizes the training "
+        "examples but nothing it learned carries over; if the data are "
+        "right, get more data and regularize (dropout, L2). After few steps, "
+        "BatchNormalization's moving averages (momentum 0.99) may also still "
+        "be far from the batch statistics: compare `model.evaluate` with the "
+        "loss in training mode, or train longer."
+    ),
+    "invalid_loss": (
+        "Check the label encoding against the loss: binary cross-entropy "
+        "takes labels in [0, 1], `sparse_categorical_crossentropy` class ids "
+        "0..C-1, `categorical_crossentropy` one-hot rows. A cross-entropy "
+        "below 0 means the labels are outside that range, and the rest of "
+        "the curve means nothing."
     ),
     "over_regularization": (
         "Lower the regularization 10-100x (the L2 factor of `kernel_regularizer`, "

@@ -42,7 +42,7 @@ def worst(curves, reference):
     return float(losses[epoch]) / reference, epoch
 
 
-def curve_findings(curves, reference, t, suggestion=None, start=None):
+def curve_findings(curves, reference, t, suggestion=None, start=None, chance=None, floor=None):
     """Findings about the curves `curves` (columns `loss`, optional `val_loss`).
 
     Args:
@@ -52,8 +52,15 @@ def curve_findings(curves, reference, t, suggestion=None, start=None):
         suggestion: The LR finder's suggestion for the advice, or `None`.
         start: The loss at the start (first batch), or `None` for the first
             epoch's loss.
+        chance: The chance-level loss if known, else `None` (then a
+            validation loss stuck at chance cannot be told).
+        floor: The lowest loss valid labels allow (0 for a cross-entropy),
+            or `None` if unknown.
     """
     loss = curves["loss"].to_numpy(dtype="float64")
+    below = _below_floor(curves, reference, t, floor)
+    if below is not None:
+        return [below]
     bad = np.flatnonzero(~np.isfinite(loss))
     if len(bad):
         evidence = {"epoch_loss": float(loss[bad[0]]), "last_finite_loss": _last_finite(loss)}
@@ -64,17 +71,36 @@ def curve_findings(curves, reference, t, suggestion=None, start=None):
     found, start = [], float(loss[0] if start is None else start)
     for rule in (_oscillating, _diverging, _not_decreasing, _overfitting,
                  _underfitting, _needs_more_training):
-        finding = rule(loss, val, float(reference), t, start)
+        finding = rule(loss, val, float(reference), t, start, chance)
         if finding is not None:
-            kind, epoch, evidence = finding
+            # A rule may name advice of its own, for a cause of its kind.
+            kind, epoch, evidence, *advice = finding
             evidence = {key: _plain(value) for key, value in evidence.items()}
-            found.append(Finding(kind, None, epoch, None, evidence, advice_for(kind, suggestion)))
+            advice = advice_for(advice[0] if advice else kind, suggestion)
+            found.append(Finding(kind, None, epoch, None, evidence, advice))
         if found and found[-1].kind in _STOPPING_KINDS:
             break
     return found
 
 
-def _diverging(loss, val, ref, t, start):
+def _below_floor(curves, reference, t, floor):
+    """`invalid_loss` if a logged loss went below what valid labels allow:
+    every later number is built on it, so no other curve rule reads it."""
+    if floor is None:
+        return None
+    tolerance = t["floor_tolerance"] * abs(reference) if math.isfinite(reference) else 0.0
+    for column in ("loss", "val_loss"):
+        values = curves[column].to_numpy(dtype="float64") if column in curves else np.array([])
+        below = np.flatnonzero(values < floor - tolerance)
+        if len(below):
+            evidence = {"curve": column, "first_loss_below": float(values[below[0]]),
+                        "lowest_loss": float(np.nanmin(values)), "loss_floor": float(floor)}
+            return Finding("invalid_loss", None, int(below[0]), None, evidence,
+                           advice_for("invalid_loss"))
+    return None
+
+
+def _diverging(loss, val, ref, t, start, chance=None):
     best = int(np.argmin(loss))
     rise = (loss[-1] - loss[best]) / ref
     if loss[-1] > t["diverging_factor"] * loss[best] and rise > t["diverging_rise"]:
@@ -82,7 +108,7 @@ def _diverging(loss, val, ref, t, start):
     return None
 
 
-def _not_decreasing(loss, val, ref, t, start):
+def _not_decreasing(loss, val, ref, t, start, chance=None):
     drop = (start - float(np.min(loss))) / ref
     if drop < t["not_decreasing_drop"]:
         evidence = {"start_loss": start, "best_loss": float(np.min(loss)), "epochs": len(loss)}
@@ -90,7 +116,7 @@ def _not_decreasing(loss, val, ref, t, start):
     return None
 
 
-def _oscillating(loss, val, ref, t, start):
+def _oscillating(loss, val, ref, t, start, chance=None):
     steps = np.diff(loss) / ref
     rises, falls = steps > t["oscillation_rise"], steps < -t["oscillation_rise"]
     fraction = float(rises.mean())
@@ -109,9 +135,31 @@ def _validated(loss, val):
     return loss[epochs], val[epochs], epochs
 
 
-def _overfitting(loss, val, ref, t, start):
+def _stuck_at_chance(val, t, chance):
+    """Whether the validated losses `val` never went materially below chance."""
+    return (chance is not None and len(val) >= t["min_epochs"]
+            and float(np.min(val)) >= (1.0 - t["chance_margin"]) * chance)
+
+
+def _memorizing(loss, val, t, chance):
+    """`overfitting` of a model that learned nothing that carries over: the
+    training loss fell well below chance, the validation loss never did."""
+    if not _stuck_at_chance(val, t, chance):
+        return None
+    level = (1.0 - t["memorize_drop"]) * chance
+    if loss[-1] > level:
+        return None
+    evidence = {"chance_loss": chance, "best_val_loss": float(np.min(val)),
+                "last_val_loss": val[-1], "last_loss": loss[-1]}
+    return "overfitting", int(np.flatnonzero(loss <= level)[0]), evidence, "memorization"
+
+
+def _overfitting(loss, val, ref, t, start, chance=None):
     if val is None:
         return None
+    memorized = _memorizing(loss, _validated(loss, val)[1], t, chance)
+    if memorized is not None:
+        return memorized
     loss, val, epochs = _validated(loss, val)
     if len(val) < 2:
         return None
@@ -131,7 +179,7 @@ def _window_drop(values, w):
     return float(np.min(values[:-w]) - np.min(values[-w:]))
 
 
-def _underfitting(loss, val, ref, t, start):
+def _underfitting(loss, val, ref, t, start, chance=None):
     w = min(t["curve_window"], len(loss) - 1)
     recent_drop = _window_drop(loss, w) / ref
     checked = None if val is None else _validated(loss, val)
@@ -143,10 +191,25 @@ def _underfitting(loss, val, ref, t, start):
         if checked is not None:
             evidence["last_val_loss"] = checked[1][-1]
         return "underfitting", len(loss) - w, evidence
-    return None
+    return None if checked is None else _nothing_learned(loss, checked[1], t, chance)
 
 
-def _needs_more_training(loss, val, ref, t, start):
+def _nothing_learned(loss, val, t, chance):
+    """`underfitting` of a model whose validation loss stayed at chance and
+    stopped improving, while the training loss did not fall well below it
+    (heavy dropout keeps it above: the gap is no sign of learning)."""
+    if not _stuck_at_chance(val, t, chance) or loss[-1] <= (1.0 - t["memorize_drop"]) * chance:
+        return None
+    # Falling to chance from above is learning the label prior, not the inputs.
+    w = min(t["curve_window"], len(val) - 1)
+    if (min(float(np.min(val[:-w])), chance) - float(np.min(val[-w:]))) / chance >= t["plateau_drop"]:
+        return None
+    evidence = {"chance_loss": chance, "best_val_loss": float(np.min(val)),
+                "last_val_loss": val[-1], "last_loss": loss[-1]}
+    return "underfitting", len(loss) - w, evidence
+
+
+def _needs_more_training(loss, val, ref, t, start, chance=None):
     # Seed 003: BOTH curves still improving. A training loss alone keeps
     # falling long after the model stopped getting better.
     if val is None:

@@ -16,7 +16,9 @@ EXPLAINED_BY = {
     # After a blow-up the curves describe a broken network, not a training
     # that needs more epochs or regularization.
     # A network-level cause comes first: training longer does not cure it.
-    "needs_more_training": (*_BLOWN_UP, "dead_relu", "saturated_activation", "vanishing_gradient"),
+    "needs_more_training": (*_BLOWN_UP, "dead_relu", "saturated_activation", "vanishing_gradient",
+                            # A validation loss still falling to chance is no progress.
+                            "overfitting", "underfitting"),
     "overfitting": _BLOWN_UP,
     "loss_not_decreasing": (*_BLOWN_UP, "learning_rate_too_high"),
     # Dead or saturated units also give zero updates; that is not the learning rate.
@@ -32,7 +34,7 @@ EXPLAINED_BY_OVER_REGULARIZATION = (
 
 # Order of the report: causes inside the network first, then the curves.
 KIND_ORDER = (
-    "non_finite", "exploding_gradient", "vanishing_gradient", "dead_relu",
+    "invalid_loss", "non_finite", "exploding_gradient", "vanishing_gradient", "dead_relu",
     "saturated_activation", "learning_rate_too_high", "learning_rate_too_low",
     "diverging_loss", "oscillating_loss", "loss_not_decreasing", "overfitting",
     "underfitting", "needs_more_training",
@@ -40,7 +42,8 @@ KIND_ORDER = (
 
 
 def diagnose(curves, gradients, activations, t, chance_loss=None, initial_loss=None,
-             suggestion=None, initial_penalty=0.0, dominators=None, regularized=False):
+             suggestion=None, initial_penalty=0.0, dominators=None, regularized=False,
+             loss_floor=None):
     """All findings for one training run.
 
     Args:
@@ -59,6 +62,8 @@ def diagnose(curves, gradients, activations, t, chance_loss=None, initial_loss=N
             one's finding, not on its own.
         regularized: Whether the model has an L2 penalty or the optimizer
             a weight decay (weights shrunk to nothing then point at it).
+        loss_floor: The lowest loss valid labels allow (0 for a
+            cross-entropy), or `None` if unknown.
 
     Returns:
         A list of `Finding`s in `KIND_ORDER`, at most one non-finite finding.
@@ -66,9 +71,12 @@ def diagnose(curves, gradients, activations, t, chance_loss=None, initial_loss=N
     found, curve = [], {"progress": math.inf, "worst": 0.0, "worst_epoch": 0, "kinds": []}
     if curves is not None and len(curves) and "loss" in curves:  # an empty fit logs nothing
         reference = _curve_rules.reference_loss(curves, chance_loss, initial_loss)
-        found = _curve_rules.curve_findings(curves, reference, t, suggestion, initial_loss)
+        found = _curve_rules.curve_findings(curves, reference, t, suggestion, initial_loss,
+                                            chance_loss, loss_floor)
         curve["kinds"] = [finding.kind for finding in found]
-        if len(curves) >= t["min_epochs"] or "non_finite" in curve["kinds"]:
+        # A loss below its floor measures no progress: it confirms no layer symptom.
+        measured = "invalid_loss" not in curve["kinds"]
+        if measured and (len(curves) >= t["min_epochs"] or "non_finite" in curve["kinds"]):
             curve["progress"] = _curve_rules.progress(curves, reference)
             curve["worst"], curve["worst_epoch"] = _curve_rules.worst(
                 curves, reference + (initial_penalty or 0.0))

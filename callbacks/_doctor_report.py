@@ -1,28 +1,9 @@
 """The training doctor's report: text, markdown and PNG plots."""
 
 import io
-import math
 import os
 
 from matplotlib.figure import Figure
-
-from keras_recipes.tuning import _model_parts
-
-
-def chance_loss(model):
-    """ln C for a C-class softmax cross-entropy, ln 2 for a binary one, else `None`."""
-    if getattr(model, "loss", None) is None or isinstance(model.loss, (dict, list, tuple)):
-        return None
-    kind = _model_parts.classification_kind(model)
-    try:
-        units = model.output_shape[-1]
-    except (AttributeError, ValueError, TypeError):  # a subclassed model has no output shape
-        units = None
-    if kind == "categorical" and units is not None and units > 1:
-        return math.log(units)
-    if kind == "binary":
-        return math.log(2.0)
-    return None
 
 
 def text_report(findings, curves, stopped_on=None):

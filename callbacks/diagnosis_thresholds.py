@@ -2,8 +2,10 @@
 
 Loss changes are measured against the reference loss: the chance-level loss
 when the loss has one (ln C for a C-class softmax cross-entropy, ln 2 for a
-binary one), else the loss at the start of training. So "2% of the reference" means the
-same on every data set and near-zero losses do not look noisy.
+binary one; with `TrainingDoctor(y=...)` the entropy of the label prior, or
+the targets' variance for a mean squared error), else the loss at the start
+of training. So "2% of the reference" means the same on every data set and
+near-zero losses do not look noisy.
 """
 
 import math
@@ -31,6 +33,10 @@ DIAGNOSIS_THRESHOLDS = {
     "underfit_level": (0.5, "a plateau above half the reference loss is underfitting ..."),
     "underfit_gap": (0.2, "... when validation loss is within 20% of training loss"),
     "improving_drop": (0.02, "both losses' window bests are > 2% of the reference below the bests before"),
+    "floor_tolerance": (0.01, "a loss more than 1% of the reference below its floor (0 for a cross-entropy) is impossible with valid labels"),
+    # Needs a known chance level: validation loss at chance all the run.
+    "chance_margin": (0.05, "validation loss never 5% below chance (4+ validated epochs): nothing learned carries over ..."),
+    "memorize_drop": (0.1, "... training loss ends 10% or more below chance: memorizing (overfitting); else, validation stalled: underfitting"),
     # Layer rules.
     "vanishing_ratio": (1e-3, "layer/output-layer gradient-norm ratio below 1e-3 (AutoTrainer)"),
     "exploding_growth": (100.0, "gradient norm 100x its first logged value, on an unstable curve"),

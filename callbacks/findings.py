@@ -18,6 +18,7 @@ FINDING_KINDS = {
     "needs_more_training": "both curves are still improving at the end",
     "learning_rate_too_high": "the learning rate makes training unstable",
     "learning_rate_too_low": "the learning rate makes training crawl",
+    "invalid_loss": "the loss went below its floor: labels outside the loss's range",
 }
 
 

@@ -5,6 +5,7 @@ import math
 import keras
 import pandas as pd
 
+from keras_recipes.callbacks import _chance_level
 from keras_recipes.callbacks import _diagnosis
 from keras_recipes.callbacks import _doctor_report
 from keras_recipes.callbacks import _layers
@@ -36,8 +37,9 @@ class TrainingDoctor(keras.callbacks.Callback):
     training and validation curves, and turns the numbers into `Finding`s of
     one vocabulary (`FINDING_KINDS`): gradient problems (vanishing,
     exploding, non-finite), activation problems (dead ReLU, saturated
-    sigmoid/tanh), learning-rate problems and seed 003's loss-curve cases
-    (needs more training, overfitting, underfitting). Each finding names the
+    sigmoid/tanh), learning-rate problems, seed 003's loss-curve cases
+    (needs more training, overfitting, underfitting) and a loss below its
+    floor (labels outside the loss's range). Each finding names the
     layer, when it was first seen, the numbers that triggered it and advice
     from the seeds. Precision comes first: a symptom must hold over a window
     of logged steps, and symptoms that can be harmless (a few dead units)
@@ -45,6 +47,19 @@ class TrainingDoctor(keras.callbacks.Callback):
     thresholds and their reasons are in `DIAGNOSIS_THRESHOLDS`. Findings are
     computed when training ends, and after every epoch when `stop_on` names
     a kind other than `non_finite`. Curve findings need at least 4 epochs.
+
+    Loss changes are measured against the chance level, the loss of a model
+    that ignores its input: `ln C` for a C-class softmax, `ln 2` for a binary
+    cross-entropy. Pass the training targets as `y` to measure against the
+    chance level of the data instead: the entropy of the label prior for a
+    cross-entropy (0.325 for 90/10 labels, where `ln 2` would make a model
+    that only learned the prior look fine), the targets' variance for a
+    mean squared error, their mean absolute deviation from the median for a
+    mean absolute error. A validation loss that never leaves the chance
+    level is then `overfitting` if the training loss falls well below it
+    (labels that do not match the inputs), else `underfitting`. Without a
+    chance level (other losses, no `y`), the loss at the start is the
+    reference.
 
     Args:
         every_n_batches: The monitors record every this many steps.
@@ -58,17 +73,32 @@ class TrainingDoctor(keras.callbacks.Callback):
             suggestion the advice names. Defaults to `None`.
         verbose: 1 prints the report when training ends, 0 stays quiet.
             Defaults to `0`.
+        y: The training targets, as passed to `fit` (class ids, one-hot rows,
+            labels in [0, 1] or values): the chance level is computed from
+            them for the compiled loss (see above); other losses, and
+            models with several outputs, fall back to the model's output
+            alone, as `None` does. Defaults to `None`.
+        chance_loss: The chance-level loss, a finite number > 0, when you
+            know it better (a custom loss, a weighted one); instead of `y`.
+            Defaults to `None`.
+
+    Raises:
+        ValueError: If an argument is invalid, both `y` and `chance_loss`
+            are given, or (when training begins) `y` does not match the
+            compiled loss: class ids not below the number of output units,
+            binary labels outside [0, 1], categorical rows that are not
+            one-hot.
 
     Example:
 
-    >>> doctor = TrainingDoctor()
-    >>> model.fit(x, y, validation_split=0.2, epochs=20, callbacks=[doctor])
+    >>> doctor = TrainingDoctor(y=y_train)
+    >>> model.fit(x_train, y_train, validation_split=0.2, epochs=20, callbacks=[doctor])
     >>> print(doctor.report())
     >>> doctor.save_report("doctor_report")  # report.md and PNG plots
     """
 
     def __init__(self, every_n_batches=10, stop_on=("non_finite",), thresholds=None,
-                 learning_rate_finder=None, verbose=0):
+                 learning_rate_finder=None, verbose=0, y=None, chance_loss=None):
         super().__init__()
         self.every_n_batches = _validation.check_positive_int("every_n_batches", every_n_batches)
         self.stop_on = _check_stop_on(stop_on)
@@ -80,12 +110,21 @@ class TrainingDoctor(keras.callbacks.Callback):
                 f"Invalid value for argument `verbose`: expected 0 or 1. Received: verbose={verbose!r}"
             )
         self.verbose = verbose
+        self.y = _chance_level.check_targets(y)
+        self.chance_loss = _chance_level.check_chance_loss(chance_loss)
+        if self.y is not None and self.chance_loss is not None:
+            raise ValueError(
+                "Pass either `y` (the chance level is computed from it) or "
+                f"`chance_loss`, not both. Received: y={_validation.short_repr(y)}, "
+                f"chance_loss={chance_loss!r}"
+            )
         self.activation_stats = ActivationStats(every_n_batches=every_n_batches, histogram_bins=30)
         self.gradient_monitor = GradientMonitor(every_n_batches=every_n_batches)
         self._reset()
 
     def _reset(self):
         self._epochs, self._initial_loss, self._chance_loss = [], None, None
+        self._target_chance, self._loss_floor = None, None
         self._initial_penalty, self._dominators, self._decay = 0.0, {}, False
         self._model_read = False
         self._first_epoch, self._epoch = None, None
@@ -111,6 +150,8 @@ class TrainingDoctor(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self._reset()
+        # Before the monitors patch the model: a mismatch leaves it untouched.
+        self._target_chance = _chance_level.target_chance(self.model, self.y)
         self._read_model()
         self._forward("on_train_begin", logs)
 
@@ -118,7 +159,9 @@ class TrainingDoctor(keras.callbacks.Callback):
         """What the rules need from the model; a model built by its first
         step (a Sequential without `Input`) is read after that step."""
         self._model_read = self.model.built
-        self._chance_loss = _doctor_report.chance_loss(self.model)
+        chances = (self.chance_loss, self._target_chance, _chance_level.model_chance(self.model))
+        self._chance_loss = next((chance for chance in chances if chance is not None), None)
+        self._loss_floor = _chance_level.loss_floor(self.model)
         self._initial_penalty = _model_parts.regularization_penalty(self.model)
         self._dominators = _layers.dominators(self.model)
         decay = getattr(getattr(self.model, "optimizer", None), "weight_decay", None)
@@ -171,7 +214,7 @@ class TrainingDoctor(keras.callbacks.Callback):
             self.curves(), self.gradient_monitor.to_dataframe(),
             self.activation_stats.to_dataframe(), self.thresholds,
             self._chance_loss, self._initial_loss, self.suggestion, self._initial_penalty,
-            self._dominators, self._regularized(),
+            self._dominators, self._regularized(), self._loss_floor,
         )
 
     def _regularized(self):

@@ -43,9 +43,16 @@ def run(args):
     check_shapes(model, x, args.data)
     from keras_recipes.callbacks import TrainingDoctor
 
-    doctor = TrainingDoctor(every_n_batches=max(1, len(x) // (args.batch_size * 10)))
-    model.fit(x, y, epochs=args.epochs, batch_size=args.batch_size, validation_split=0.2,
-              verbose=0, callbacks=[doctor])
+    # The labels give the doctor the data's chance level (the prior's entropy,
+    # the targets' variance) and are checked against the loss before training.
+    doctor = TrainingDoctor(every_n_batches=max(1, len(x) // (args.batch_size * 10)), y=y)
+    try:
+        model.fit(x, y, epochs=args.epochs, batch_size=args.batch_size, validation_split=0.2,
+                  verbose=0, callbacks=[doctor])
+    except ValueError as error:
+        if not str(error).startswith("`y` does not match"):
+            raise
+        raise CommandError(f"{args.data}: {error}") from None
     print(doctor.report())
     path = doctor.save_report(args.out)
     print(f"Report written to {path}")

@@ -21,10 +21,22 @@ _CLASSIFICATION_LOSS_CLASSES = (
 
 
 def regularization_penalty(model):
-    """The sum of the model's regularization losses now (0 before it is built)."""
+    """The sum of the model's weight regularization losses now (0 before it is built).
+
+    `model.losses` also holds what `add_loss` and activity regularizers left
+    from the last traced step: graph tensors of a function that has run, with
+    no value now. Those are per-batch terms, not a penalty on the weights, and
+    are left out.
+    """
     if not model.built:
         return 0.0
-    return float(sum(float(keras.ops.convert_to_numpy(loss)) for loss in model.losses))
+    total = 0.0
+    for loss in model.losses:
+        try:
+            total += float(keras.ops.convert_to_numpy(loss))
+        except (NotImplementedError, TypeError, ValueError, AttributeError):
+            continue  # a symbolic tensor of a traced step
+    return total
 
 
 def check_compiled(model, caller):

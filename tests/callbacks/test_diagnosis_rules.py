@@ -282,3 +282,81 @@ def test_curves_after_a_blow_up_are_not_read_as_training_progress():
     curves = pd.DataFrame({"loss": [4e29, 2e26, 7e24, 2e23]})
     findings = diagnose(curves, gradients, None, resolve_thresholds())
     assert [f.kind for f in findings] == ["non_finite"]
+
+
+# Curves measured on the fault zoo's cases (digits, 10 classes).
+SHUFFLED_LABELS = pd.DataFrame({
+    "loss": [2.3685, 2.3013, 2.2683, 2.2554, 2.2251, 2.1962, 2.171, 2.1289, 2.0788, 2.0375],
+    "val_loss": [2.2805, 2.2649, 2.2672, 2.2823, 2.3212, 2.3251, 2.3246, 2.3669, 2.3885, 2.4719]})
+DROPOUT_0_9 = pd.DataFrame({
+    "loss": [6.5635, 5.486, 4.3314, 3.675, 3.1258, 3.0538, 2.7589, 2.5808, 2.5408, 2.5405],
+    "val_loss": [2.2984, 2.2631, 2.2637, 2.2733, 2.276, 2.2797, 2.2853, 2.2902, 2.2927, 2.2928]})
+HALF_THE_LABELS_RANDOM = pd.DataFrame({
+    "loss": [2.1781, 1.8591, 1.7212, 1.6497, 1.5433, 1.4816, 1.4331, 1.3949, 1.3553, 1.3128],
+    "val_loss": [1.4323, 1.0464, 0.992, 0.9114, 0.798, 0.7874, 0.7956, 0.8084, 0.7555, 0.7621]})
+
+
+def test_validation_loss_at_chance_while_the_training_loss_falls_is_memorizing():
+    # Shuffled labels: the training loss ends at 0.88 of chance, the
+    # validation loss never below 0.98 of it, and rises only 9% (< 10%).
+    findings = diagnose(SHUFFLED_LABELS, None, None, resolve_thresholds(), chance_loss=CHANCE)
+    assert [f.kind for f in findings] == ["overfitting"]
+    assert findings[0].evidence == {"chance_loss": CHANCE, "best_val_loss": 2.2649,
+                                    "last_val_loss": 2.4719, "last_loss": 2.0375}
+    assert findings[0].epoch == 9  # the first epoch under 0.9 of chance
+    assert "labels match the inputs" in findings[0].advice
+    # Without a chance level (the starting loss as reference) it is missed.
+    assert diagnose(SHUFFLED_LABELS, None, None, resolve_thresholds(), initial_loss=2.4) == []
+    # A stricter margin (validation never 1% below chance) misses it too.
+    assert diagnose(SHUFFLED_LABELS, None, None, resolve_thresholds({"chance_margin": 0.01}),
+                    chance_loss=CHANCE) == []
+
+
+def test_validation_loss_at_chance_under_heavy_dropout_is_underfitting():
+    # Dropout 0.9: the training loss falls from 2.9x chance and stays above
+    # it, the validation loss stays at chance (no gap rule, no plateau).
+    findings = diagnose(DROPOUT_0_9, None, None, resolve_thresholds(), chance_loss=CHANCE)
+    assert [f.kind for f in findings] == ["underfitting"]
+    assert findings[0].evidence["best_val_loss"] == 2.2631
+    assert findings[0].evidence["last_loss"] == 2.5405
+    assert "dropout rate above 0.5" in findings[0].advice
+    assert diagnose(DROPOUT_0_9, None, None, resolve_thresholds(), initial_loss=6.9) == []
+    # Noisy labels that still let the model learn: validation at 0.33 of chance.
+    assert diagnose(HALF_THE_LABELS_RANDOM, None, None, resolve_thresholds(), chance_loss=CHANCE) == []
+    # A validation loss falling to chance from above is the label prior being
+    # learned, not progress: no `needs_more_training` beside the underfitting.
+    prior_only = pd.DataFrame({
+        "loss": [0.8865, 0.4071, 0.3516, 0.3367, 0.3289, 0.3241, 0.3201, 0.3165],
+        "val_loss": [0.4919, 0.3915, 0.3807, 0.3724, 0.3669, 0.3632, 0.3607, 0.3592]})
+    prior_entropy = -(0.1 * math.log(0.1) + 0.9 * math.log(0.9))
+    found = diagnose(prior_only, None, None, resolve_thresholds(), chance_loss=prior_entropy)
+    assert [f.kind for f in found] == ["underfitting"]
+
+
+def test_a_loss_below_its_floor_is_invalid_not_progress():
+    # Binary cross-entropy on labels {0, 2} (breast cancer, measured).
+    curves = pd.DataFrame({"loss": [-0.6802, -2.7627, -4.3741, -6.1114, -7.8506, -9.5605],
+                           "val_loss": [-1.8605, -3.3198, -4.9951, -6.7329, -8.4472, -10.1248]})
+    binary = math.log(2)
+    found = diagnose(curves, None, None, resolve_thresholds(), chance_loss=binary, loss_floor=0.0)
+    assert [f.kind for f in found] == ["invalid_loss"]
+    assert found[0].epoch == 0
+    assert found[0].evidence == {"curve": "loss", "first_loss_below": -0.6802,
+                                 "lowest_loss": -9.5605, "loss_floor": 0.0}
+    assert "binary cross-entropy takes labels in [0, 1]" in found[0].advice
+    # The old reading: both curves "still improving".
+    assert [f.kind for f in diagnose(curves, None, None, resolve_thresholds(), chance_loss=binary)] \
+        == ["needs_more_training"]
+    # Seen from the first epoch on (no 4 epochs needed); within 1% of the
+    # reference below 0 is rounding, not a finding.
+    assert [f.kind for f in diagnose(curves.iloc[:1], None, None, resolve_thresholds(),
+                                     chance_loss=binary, loss_floor=0.0)] == ["invalid_loss"]
+    rounding = pd.DataFrame({"loss": [0.3, 0.1, 0.02, 0.001, -0.006]})
+    assert diagnose(rounding, None, None, resolve_thresholds(), chance_loss=binary, loss_floor=0.0) == []
+    # Such a curve confirms no layer symptom: without a chance level (a
+    # subclassed model) the reference is the starting loss, here below 0,
+    # which would count as no progress and confirm the dead units.
+    dead = dict(HEALTHY_RELU, dense_1=("relu", lambda i: 0.9, lambda i: np.nan))
+    found = diagnose(curves, _gradients({}), _activations(dead), resolve_thresholds(),
+                     initial_loss=-0.5, loss_floor=0.0)
+    assert [f.kind for f in found] == ["invalid_loss"]

@@ -41,6 +41,19 @@ def _tabular(name):
             y_train, y_val)
 
 
+def _imbalanced(n_train=600, n_val=200, positives=0.1, noise=1.0):
+    """8 features, exactly 10% positive labels in both splits: the top tenth
+    of x0 + x1 + `noise` * normal noise."""
+    rng = np.random.default_rng(0)
+    splits = []
+    for n in (n_train, n_val):
+        x = rng.normal(size=(n, 8)).astype("float32")
+        score = x[:, 0] + x[:, 1] + noise * rng.normal(size=n)
+        splits.append((x, (score > np.quantile(score, 1 - positives)).astype("float32")))
+    (x, y), (xv, yv) = splits
+    return x, xv, y, yv
+
+
 def _regression(noise=0.1, scale=1.0, n=512):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(n, 8)).astype("float32") * scale
@@ -66,9 +79,9 @@ def _mlp(inputs, hidden, activation, outputs=10, init="glorot_uniform", bias="ze
     return model
 
 
-def _fit(model, optimizer, loss, x, y, epochs, batch_size, validation=None, every=2):
+def _fit(model, optimizer, loss, x, y, epochs, batch_size, validation=None, every=2, targets=None):
     model.compile(optimizer=optimizer, loss=loss)
-    doctor = TrainingDoctor(every_n_batches=every, stop_on=())
+    doctor = TrainingDoctor(every_n_batches=every, stop_on=(), y=targets)
     model.fit(x, y, epochs=epochs, batch_size=batch_size, validation_data=validation,
               verbose=0, callbacks=[doctor])
     return doctor
@@ -155,6 +168,47 @@ def underfitting_l2_too_strong():
     return _fit(model, keras.optimizers.Adam(1e-2), SCCE, x, y, 10, 32, (xv, yv))
 
 
+def underfitting_regression_l2_too_strong():
+    # L2 = 1.0: the model ends up predicting the mean (loss = the targets'
+    # variance). Measured against the starting loss (penalty included, 14x
+    # the variance) that looked like progress; the targets give the chance level.
+    x, y = _regression(noise=0.1)
+    l2 = keras.regularizers.L2(1.0)
+    model = keras.Sequential([
+        keras.Input((8,)),
+        layers.Dense(16, activation="relu", kernel_initializer="he_normal", kernel_regularizer=l2),
+        layers.Dense(1, kernel_regularizer=l2)])
+    return _fit(model, keras.optimizers.Adam(3e-2), "mse", x[:384], y[:384], 10, 32,
+                (x[384:], y[384:]), targets=y[:384])
+
+
+def overfitting_shuffled_labels():
+    # Labels that do not match the inputs: the training loss falls to 0.87
+    # of chance, the validation loss never leaves it (its rise stays under
+    # the 10% the rise rule needs, with dropout 0.5).
+    x, xv, y, yv = _digits()
+    y = np.random.default_rng(0).permutation(y)
+    model = _mlp(64, [256], "relu", init="he_normal", dropout=0.5)
+    return _fit(model, keras.optimizers.Adam(1e-2), SCCE, x, y, 12, 64, (xv, yv))
+
+
+def underfitting_dropout_0_9():
+    # Dropout 0.9 keeps the training loss above chance (falling from 2.9x
+    # it), the validation loss stays at chance: nothing is learned.
+    x, xv, y, yv = _digits()
+    model = _mlp(64, [64, 32], "relu", init="he_normal", dropout=0.9)
+    return _fit(model, keras.optimizers.Adam(1e-3), SCCE, x, y, 10, 32, (xv, yv))
+
+
+def invalid_loss_binary_labels_0_2():
+    # Labels {0, 2} for a binary cross-entropy: the loss falls below 0 and
+    # keeps falling, which read as "still improving".
+    x, xv, y, yv = _tabular("breast_cancer")
+    model = _mlp(30, [16], "tanh", outputs=1, out_activation="sigmoid")
+    return _fit(model, keras.optimizers.Adam(1e-2), "binary_crossentropy", x, 2.0 * y, 6, 32,
+                (xv, 2.0 * yv))
+
+
 # ---------------------------------------------------------------- healthy cases
 def healthy_digits_relu_adam():
     x, xv, y, yv = _digits()
@@ -221,10 +275,30 @@ def healthy_gru_digit_rows():
 
 
 def healthy_regression_mse_adam():
+    # With the targets: measured against their variance, not the start.
     x, y = _regression(noise=0.1)
     model = _mlp(8, [32, 32], "relu", outputs=1, init="he_normal", out_activation=None)
     return _fit(model, keras.optimizers.Adam(1e-2), "mse", x[:384], y[:384], 16, 32,
-                (x[384:], y[384:]))
+                (x[384:], y[384:]), targets=y[:384])
+
+
+def healthy_imbalanced_binary():
+    # 90/10 labels that can be learned (with label noise): measured against
+    # the prior's entropy (0.325), the validation loss ends at 0.58 of it.
+    x, xv, y, yv = _imbalanced(n_train=1200)
+    model = _mlp(8, [16], "relu", outputs=1, init="he_normal", out_activation="sigmoid")
+    return _fit(model, keras.optimizers.Adam(2e-2), "binary_crossentropy", x, y, 6, 32, (xv, yv),
+                targets=y)
+
+
+def healthy_noisy_labels_digits():
+    # Half the labels random: the loss stays high, but the model learns.
+    x, xv, y, yv = _digits()
+    rng = np.random.default_rng(0)
+    y, noisy = y.copy(), rng.random(len(y)) < 0.5
+    y[noisy] = rng.integers(0, 10, noisy.sum())
+    model = _mlp(64, [64, 32], "relu", init="he_normal")
+    return _fit(model, keras.optimizers.Adam(1e-2), SCCE, x, y, 12, 32, (xv, yv), targets=y)
 
 
 def healthy_functional_residual_adamw():
@@ -260,6 +334,10 @@ BUGGY = {
     "overfitting_big_net_tiny_data": (overfitting_big_net_tiny_data, "overfitting"),
     "underfitting_one_unit_bottleneck": (underfitting_one_unit_bottleneck, "underfitting"),
     "underfitting_l2_too_strong": (underfitting_l2_too_strong, "underfitting"),
+    "underfitting_regression_l2_too_strong": (underfitting_regression_l2_too_strong, "underfitting"),
+    "overfitting_shuffled_labels": (overfitting_shuffled_labels, "overfitting"),
+    "underfitting_dropout_0_9": (underfitting_dropout_0_9, "underfitting"),
+    "invalid_loss_binary_labels_0_2": (invalid_loss_binary_labels_0_2, "invalid_loss"),
 }
 HEALTHY = {case.__name__: case for case in (
     healthy_digits_relu_adam, healthy_digits_batch_norm_sgd_momentum,
@@ -267,6 +345,7 @@ HEALTHY = {case.__name__: case for case in (
     healthy_breast_cancer_tanh_binary, healthy_wine_sigmoid_sgd, healthy_iris_elu_nadam,
     healthy_cnn_digits, healthy_gru_digit_rows, healthy_regression_mse_adam,
     healthy_functional_residual_adamw, healthy_no_validation_logits,
+    healthy_imbalanced_binary, healthy_noisy_labels_digits,
 )}
 
 

@@ -1,3 +1,4 @@
+import math
 import os
 
 import keras
@@ -6,6 +7,9 @@ import pytest
 
 from keras_recipes.callbacks import TrainingDoctor
 from keras_recipes.callbacks import _layers
+from keras_recipes.callbacks._chance_level import loss_floor, model_chance, target_chance
+from keras_recipes.callbacks._diagnosis import diagnose
+from keras_recipes.callbacks.diagnosis_thresholds import resolve_thresholds
 from keras_recipes.tuning import find_learning_rate
 
 SCCE = "sparse_categorical_crossentropy"
@@ -245,6 +249,21 @@ def test_regularization_penalty_at_the_start():
     assert regularization_penalty(keras.Sequential([keras.layers.Dense(3)])) == 0.0  # not built
 
 
+def test_a_second_fit_of_a_model_with_activity_regularization(digits):
+    # `model.losses` keeps the activity penalty of the last traced step, a
+    # graph tensor with no value: the doctor read it and crashed.
+    x, _, y, _ = digits
+    model = keras.Sequential([
+        keras.Input((64,)),
+        keras.layers.Dense(16, activation="relu", activity_regularizer=keras.regularizers.L2(1e-4)),
+        keras.layers.Dense(10, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    model.fit(x[:256], y[:256], epochs=1, verbose=0)
+    doctor = TrainingDoctor()
+    model.fit(x[:256], y[:256], epochs=1, verbose=0, callbacks=[doctor])
+    assert doctor._initial_penalty == 0.0 and len(doctor.curves()) == 1
+
+
 def test_a_fit_on_an_empty_dataset_gives_an_empty_report():
     import tensorflow as tf
 
@@ -267,3 +286,117 @@ def test_only_a_material_penalty_or_a_weight_decay_counts_as_regularization():
     assert doctor._regularized()
     doctor._initial_penalty, doctor._decay = 0.0, True  # AdamW's decoupled decay
     assert doctor._regularized()
+
+
+def _compiled(units, activation, loss, inputs=4):
+    model = keras.Sequential([keras.Input((inputs,)), keras.layers.Dense(units, activation=activation)])
+    model.compile(optimizer="adam", loss=loss)
+    return model
+
+
+def _entropy(prior):
+    prior = np.asarray(prior, "float64")
+    return float(-np.sum(prior * np.log(prior)))
+
+
+def test_chance_level_from_the_targets():
+    # 90/10 labels: the prior's entropy (0.325), under half of ln 2.
+    labels = np.repeat([1.0, 0.0], [60, 540])
+    binary = _compiled(1, "sigmoid", "binary_crossentropy")
+    assert target_chance(binary, labels) == pytest.approx(_entropy([0.1, 0.9]), abs=1e-6)
+    assert target_chance(binary, labels) == pytest.approx(0.325083, abs=1e-6)
+    assert model_chance(binary) == pytest.approx(math.log(2))
+    smoothed = _compiled(1, "sigmoid", keras.losses.BinaryCrossentropy(label_smoothing=0.2))
+    assert target_chance(smoothed, labels) == pytest.approx(_entropy([0.18, 0.82]), abs=1e-6)
+    # Class ids (one of 4 classes never seen), as ids or one-hot rows.
+    ids = np.repeat([0, 1, 2], [50, 30, 20])
+    for loss in ("sparse_categorical_crossentropy", keras.losses.SparseCategoricalCrossentropy()):
+        assert target_chance(_compiled(4, "softmax", loss), ids) == pytest.approx(
+            _entropy([0.5, 0.3, 0.2]), abs=1e-6)
+    ignoring = _compiled(4, "softmax", keras.losses.SparseCategoricalCrossentropy(ignore_class=2))
+    assert target_chance(ignoring, ids) == pytest.approx(_entropy([0.625, 0.375]), abs=1e-6)
+    one_hot = _compiled(4, "softmax", "categorical_crossentropy")
+    assert target_chance(one_hot, np.eye(4)[ids]) == pytest.approx(_entropy([0.5, 0.3, 0.2]), abs=1e-6)
+    balanced = _compiled(10, "softmax", "sparse_categorical_crossentropy")
+    assert target_chance(balanced, np.arange(100) % 10) == pytest.approx(math.log(10), abs=1e-6)
+    # Values: the loss of predicting the mean (MSE) or the median (MAE).
+    values = np.random.default_rng(0).normal(3.0, 2.0, size=(500, 1)).astype("float32")
+    for loss in ("mse", keras.losses.MeanSquaredError()):
+        assert target_chance(_compiled(1, None, loss), values) == pytest.approx(np.var(values), rel=1e-6)
+    median_deviation = np.mean(np.abs(values - np.median(values)))
+    assert target_chance(_compiled(1, None, "mae"), values) == pytest.approx(median_deviation, rel=1e-6)
+    # Other losses have none here: the doctor falls back to the start.
+    assert target_chance(_compiled(1, None, "huber"), values) is None
+    assert model_chance(_compiled(1, None, "mse")) is None
+    # Constant targets: a chance level of 0 is no scale.
+    assert target_chance(balanced, np.zeros(100, "int64")) is None
+    assert target_chance(_compiled(1, None, "mse"), np.ones((50, 1))) is None
+    # One loss shared by several outputs sums their losses: no one chance level.
+    inputs = keras.Input((4,))
+    two = keras.Model(inputs, [keras.layers.Dense(3, activation="softmax")(inputs),
+                               keras.layers.Dense(5, activation="softmax")(inputs)])
+    two.compile("adam", "sparse_categorical_crossentropy")
+    assert model_chance(two) is None and loss_floor(two) is None
+    assert target_chance(two, [ids % 3, ids]) is None
+
+
+def test_targets_and_chance_loss_are_checked(models):
+    with pytest.raises(ValueError, match="`y` must be the training targets: an array of numbers.*"
+                                         "Received: y=array\\(\\['cat', 'dog'\\]"):
+        TrainingDoctor(y=np.array(["cat", "dog"]))
+    with pytest.raises(ValueError, match="`y` must hold finite numbers.*with 1 non-finite value"):
+        TrainingDoctor(y=[0.0, np.nan])
+    with pytest.raises(ValueError, match="`chance_loss`: expected a finite number > 0.*"
+                                         "Received: chance_loss=-0.3"):
+        TrainingDoctor(chance_loss=-0.3)
+    with pytest.raises(ValueError, match="Pass either `y`.*or `chance_loss`, not both"):
+        TrainingDoctor(y=[0, 1], chance_loss=0.5)
+    # What only the compiled model tells is checked when training begins,
+    # before the monitors touch the model.
+    x, y = models.data("dense", n=32)
+    mismatches = (
+        (3, "softmax", "sparse_categorical_crossentropy", y + 2,
+         "expected class ids below 3, the number of output units. Received: y with class ids up to 4"),
+        (3, "softmax", "sparse_categorical_crossentropy", y + 0.5,
+         "expected class ids \\(integers >= 0\\)"),
+        (1, "sigmoid", "binary_crossentropy", 2.0 * (y > 0), "expected labels in \\[0, 1\\].*"
+         "Received: y with values from 0 to 2"),
+        (3, "softmax", "categorical_crossentropy", y, "expected one-hot rows.*of 3 columns.*"
+         "Received: y of shape \\(32,\\)"),
+    )
+    for units, activation, loss, targets, message in mismatches:
+        model = _compiled(units, activation, loss, inputs=6)
+        with pytest.raises(ValueError, match=message):
+            model.fit(x, targets, epochs=1, verbose=0, callbacks=[TrainingDoctor(y=targets)])
+        assert models.leftover_patches(model) == []
+    # A chance level given, or computed from the targets, is the reference.
+    model = _compiled(3, "softmax", "sparse_categorical_crossentropy", inputs=6)
+    doctor = TrainingDoctor(chance_loss=0.5)
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[doctor])
+    assert doctor._chance_loss == 0.5
+    doctor = TrainingDoctor(y=y)
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[doctor])
+    assert doctor._chance_loss == pytest.approx(_entropy(np.bincount(y) / len(y)), abs=1e-6)
+
+
+def test_a_model_that_only_learned_the_label_prior_is_underfitting():
+    # Exactly 10% positives in both splits, features that say nothing about
+    # them: the model learns the prior (validation loss at its entropy,
+    # 0.325, and above), which is under half of ln 2.
+    rng = np.random.default_rng(0)
+    x, xv = (rng.normal(size=(n, 8)).astype("float32") for n in (600, 200))
+    y, yv = (rng.permutation(np.repeat([1.0, 0.0], [n // 10, n - n // 10])) for n in (600, 200))
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(16, activation="relu"),
+                              keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="binary_crossentropy")
+    doctor = TrainingDoctor(every_n_batches=5, y=y)
+    model.fit(x, y, epochs=8, batch_size=32, validation_data=(xv, yv), verbose=0, callbacks=[doctor])
+    prior_entropy = -(0.1 * math.log(0.1) + 0.9 * math.log(0.9))
+    assert doctor._chance_loss == pytest.approx(prior_entropy, abs=1e-6)
+    assert [f.kind for f in doctor.findings] == ["underfitting"]
+    evidence = doctor.findings[0].evidence
+    assert evidence["chance_loss"] == pytest.approx(prior_entropy, abs=1e-6)
+    assert evidence["best_val_loss"] >= 0.95 * prior_entropy
+    assert evidence["last_loss"] > 0.9 * prior_entropy
+    # Against ln 2 the same curves look fine.
+    assert diagnose(doctor.curves(), None, None, resolve_thresholds(), chance_loss=math.log(2)) == []

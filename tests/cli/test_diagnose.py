@@ -83,6 +83,8 @@ def _write_bad_data(kind, folder):
     elif kind == "missing":
         x[3, 5] = np.nan
         np.savez(path, x=x, y=y)
+    elif kind == "class_ids":
+        np.savez(path, x=x, y=np.arange(20) % 12)  # ids 10 and 11 for 10 output units
     else:
         path = folder / f"{kind}.csv"
         table = pd.DataFrame(x[:, :64], columns=[f"f{i}" for i in range(64)])
@@ -99,6 +101,7 @@ def _write_bad_data(kind, folder):
     ("not_a_zip", "cannot read {path} as .npz:"),
     ("too_few", "{path} has 4 example(s); at least 5 are needed"),
     ("missing", "{path} has 1 missing or non-finite value(s) in x"),
+    ("class_ids", "{path}: `y` does not match the model: expected class ids below 10"),
     ("text_labels", "y in {path} must be numbers (class labels as integers), got values of type object"),
     ("empty_csv", "cannot read {path} as CSV: No columns to parse from file"),
 ])

@@ -1,0 +1,209 @@
+"""The loss of guessing, and the floor a loss cannot go below (pure readers).
+
+The chance level is the loss of the best prediction that ignores the input:
+for a cross-entropy the entropy of the label prior (`ln C` for C balanced
+classes), for the mean squared error the variance of the targets, for the
+mean absolute error their mean absolute deviation from the median.
+"""
+
+import math
+import numbers
+
+import keras
+import numpy as np
+
+from keras_recipes.recipes import _validation
+from keras_recipes.tuning import _model_parts
+
+#: The logged loss of a cross-entropy is never below 0 for valid labels (the
+#: regularization penalty only adds to it).
+CROSS_ENTROPY_FLOOR = 0.0
+
+_SPARSE_NAMES = ("sparse_categorical_crossentropy", "SparseCategoricalCrossentropy")
+
+
+def _variance(targets):
+    return float(np.mean(np.var(targets, axis=0)))
+
+
+def _median_deviation(targets):
+    return float(np.mean(np.abs(targets - np.median(targets, axis=0))))
+
+
+#: Regression losses by function or class name -> the loss of the best
+#: constant prediction (the mean, the median) on targets of shape (n, k).
+REGRESSION_CHANCE = {
+    "mean_squared_error": _variance,
+    "MeanSquaredError": _variance,
+    "mean_absolute_error": _median_deviation,
+    "MeanAbsoluteError": _median_deviation,
+}
+
+
+def check_targets(y):
+    """`y` as a NumPy array of finite numbers with one row per example, or `None`."""
+    if y is None:
+        return None
+    try:
+        targets = np.asarray(y)
+    except (TypeError, ValueError):  # ragged nested lists
+        targets = np.asarray(None)
+    if targets.dtype.kind not in "biuf" or targets.ndim == 0 or targets.size == 0:
+        raise ValueError(
+            "`y` must be the training targets: an array of numbers with one row per "
+            "example (class ids, one-hot rows or values), not a `tf.data.Dataset`, "
+            f"strings or a scalar. Received: y={_validation.short_repr(y)}"
+        )
+    if not np.isfinite(targets).all():
+        raise ValueError(
+            "`y` must hold finite numbers. Expected no NaN or Inf. Received: "
+            f"y={_validation.short_repr(y)} with {int(np.sum(~np.isfinite(targets)))} "
+            "non-finite value(s)"
+        )
+    return targets
+
+
+def check_chance_loss(chance_loss):
+    """`chance_loss` as a float, or `None`."""
+    valid = chance_loss is None or (
+        isinstance(chance_loss, numbers.Real) and not isinstance(chance_loss, bool)
+        and math.isfinite(chance_loss) and chance_loss > 0
+    )
+    if not valid:
+        raise ValueError(
+            "Invalid value for argument `chance_loss`: expected a finite number > 0 "
+            "(the loss of guessing, e.g. ln C for C classes) or None. "
+            f"Received: chance_loss={chance_loss!r}"
+        )
+    return None if chance_loss is None else float(chance_loss)
+
+
+def _output_shape(model):
+    try:
+        return model.output_shape
+    except (AttributeError, ValueError, TypeError):  # subclassed or not built yet
+        return None
+
+
+def _one_output(shape):
+    """Whether `shape` is one tensor's shape (not a list or dict of shapes)."""
+    return isinstance(shape, tuple) and all(
+        size is None or isinstance(size, int) for size in shape)
+
+
+def output_units(model):
+    """The size of the model's last output axis, or `None` if unknown or if
+    the model has several outputs."""
+    shape = _output_shape(model)
+    return shape[-1] if _one_output(shape) and shape else None
+
+
+def _single_loss(model):
+    """One loss on one output: a loss shared by several outputs sums their
+    losses, so neither the chance level nor the floor is one output's."""
+    if getattr(model, "loss", None) is None or isinstance(model.loss, (dict, list, tuple)):
+        return False
+    shape = _output_shape(model)
+    return shape is None or _one_output(shape)
+
+
+def model_chance(model):
+    """ln C for a C-class softmax cross-entropy, ln 2 for a binary one, else `None`."""
+    if not _single_loss(model):
+        return None
+    kind, units = _model_parts.classification_kind(model), output_units(model)
+    if kind == "categorical" and units is not None and units > 1:
+        return math.log(units)
+    if kind == "binary":
+        return math.log(2.0)
+    return None
+
+
+def loss_floor(model):
+    """The lowest value the compiled loss takes for valid labels, or `None` if unknown."""
+    if _single_loss(model) and _model_parts.classification_kind(model) is not None:
+        return CROSS_ENTROPY_FLOOR
+    return None
+
+
+def target_chance(model, targets):
+    """The chance level of the compiled loss on `targets`, or `None` for
+    losses without one here (multiple outputs, Huber, custom losses) and for
+    constant targets (a chance level of 0 leaves nothing to measure against).
+
+    Raises:
+        ValueError: If `targets` cannot be labels of the compiled loss.
+    """
+    chance = _target_chance(model, targets)
+    return chance if chance is not None and chance > 1e-12 else None
+
+
+def _target_chance(model, targets):
+    if targets is None or not _single_loss(model):
+        return None
+    kind = _model_parts.classification_kind(model)
+    smoothing = float(getattr(model.loss, "label_smoothing", 0.0) or 0.0)
+    if kind == "binary":
+        return _binary_entropy(targets, smoothing)
+    if kind == "categorical":
+        if isinstance(model.loss, keras.losses.SparseCategoricalCrossentropy) or (
+                _model_parts.loss_name(model) in _SPARSE_NAMES):
+            ignored = getattr(model.loss, "ignore_class", None)
+            return _class_id_entropy(targets, output_units(model), ignored)
+        return _one_hot_entropy(targets, output_units(model), smoothing)
+    chance = REGRESSION_CHANCE.get(_model_parts.loss_name(model))
+    if chance is None:
+        return None
+    return chance(targets.reshape(len(targets), -1).astype("float64"))
+
+
+def _entropy(prior):
+    prior = prior[prior > 0]
+    return float(-np.sum(prior * np.log(prior)))
+
+
+def _binary_entropy(targets, smoothing):
+    if targets.min() < 0 or targets.max() > 1:
+        raise ValueError(
+            "`y` does not match the binary cross-entropy: expected labels in [0, 1] "
+            "(outside it the loss goes below 0 and means nothing). Received: y with "
+            f"values from {targets.min():g} to {targets.max():g}"
+        )
+    positive = targets.reshape(len(targets), -1).astype("float64").mean(axis=0)
+    positive = positive * (1.0 - smoothing) + 0.5 * smoothing
+    return float(np.mean([_entropy(np.array([p, 1.0 - p])) for p in positive]))
+
+
+def _class_id_entropy(targets, units, ignored):
+    ids = targets.reshape(-1).astype("float64")
+    if ignored is not None:
+        ids = ids[ids != ignored]
+    if len(ids) and (ids.min() < 0 or not np.array_equal(ids, np.round(ids))):
+        raise ValueError(
+            "`y` does not match the sparse categorical cross-entropy: expected class "
+            "ids (integers >= 0). Received: y with values from "
+            f"{targets.min():g} to {targets.max():g}"
+        )
+    if len(ids) and units is not None and ids.max() >= units:
+        raise ValueError(
+            f"`y` does not match the model: expected class ids below {units}, the "
+            f"number of output units. Received: y with class ids up to {ids.max():g}"
+        )
+    if not len(ids):
+        return None
+    return _entropy(np.bincount(ids.astype("int64")) / len(ids))
+
+
+def _one_hot_entropy(targets, units, smoothing):
+    width = targets.shape[-1] if targets.ndim > 1 else None
+    rows = targets.reshape(-1, width).astype("float64") if width else None
+    if (rows is None or (units is not None and width != units) or rows.min() < 0
+            or rows.max() > 1 or not np.allclose(rows.sum(axis=1), 1.0, atol=1e-3)):
+        raise ValueError(
+            "`y` does not match the categorical cross-entropy: expected one-hot rows "
+            f"(or probabilities summing to 1) of {units or 'C'} columns, one per "
+            "output unit (class ids go with `sparse_categorical_crossentropy`). "
+            f"Received: y of shape {targets.shape}"
+        )
+    prior = rows.mean(axis=0) * (1.0 - smoothing) + smoothing / width
+    return _entropy(prior)
