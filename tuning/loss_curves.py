@@ -1,10 +1,8 @@
 """Step 6 of the training guideline: read the loss curves."""
 
-import math
-import numbers
-
 import pandas as pd
 
+from keras_recipes.callbacks import _chance_level
 from keras_recipes.callbacks import _curve_rules
 from keras_recipes.callbacks.diagnosis_thresholds import resolve_thresholds
 
@@ -17,8 +15,11 @@ def diagnose_curves(history, chance_loss=None, thresholds=None, learning_rate_su
     improving: `needs_more_training`; validation loss rising while training
     loss falls: `overfitting`; both losses high and close: `underfitting`)
     and the learning-rate symptoms `loss_not_decreasing`, `oscillating_loss`,
-    `diverging_loss` and `non_finite`. Runs shorter than 4 epochs get no
-    finding but `non_finite`.
+    `diverging_loss` and `non_finite`. With `chance_loss`, a validation loss
+    that never goes 5% below it is `overfitting` if the training loss ends
+    10% or more below it (the model memorizes: labels that do not match the
+    inputs), else `underfitting` once it stops falling. Runs shorter than 4
+    epochs get no finding but `non_finite`.
 
     Args:
         history: A `keras.callbacks.History`, a dict of lists (its
@@ -45,25 +46,13 @@ def diagnose_curves(history, chance_loss=None, thresholds=None, learning_rate_su
     >>> [finding.kind for finding in diagnose_curves(history)]
     ['overfitting']
     """
-    _check_chance_loss(chance_loss)
+    # A scale of 0, below 0 or NaN would turn every rule's comparison false.
+    chance_loss = _chance_level.check_chance_loss(chance_loss)
     curves = curves_frame(history)
     t = resolve_thresholds(thresholds)
     reference = _curve_rules.reference_loss(curves, chance_loss)
-    return _curve_rules.curve_findings(curves, reference, t, learning_rate_suggestion)
-
-
-def _check_chance_loss(chance_loss):
-    # A scale of 0, below 0 or NaN turns every rule's comparison false: no finding.
-    valid = chance_loss is None or (
-        isinstance(chance_loss, numbers.Real) and not isinstance(chance_loss, bool)
-        and math.isfinite(chance_loss) and chance_loss > 0
-    )
-    if not valid:
-        raise ValueError(
-            "Invalid value for argument `chance_loss`: expected a finite number > 0 "
-            "(the loss of guessing, e.g. ln C for C classes) or None. "
-            f"Received: chance_loss={chance_loss!r}"
-        )
+    return _curve_rules.curve_findings(curves, reference, t, learning_rate_suggestion,
+                                       chance=chance_loss)
 
 
 def curves_frame(history):

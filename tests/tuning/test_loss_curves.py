@@ -108,3 +108,16 @@ def test_a_chance_loss_that_is_not_a_positive_number_is_rejected(chance_loss):
     with pytest.raises(ValueError, match=r"`chance_loss`: expected a finite number > 0 .* or None\. "
                                          rf"Received: chance_loss={chance_loss!r}"):
         diagnose_curves({"loss": [2.3, 2.0, 1.9, 2.5, 4.0, 8.0]}, chance_loss=chance_loss)
+
+
+def test_validation_stuck_at_chance_while_training_falls_is_memorizing():
+    # Shuffled labels: training falls below chance, validation never leaves
+    # it; its rise (5%) is under the overfitting rule's 10%.
+    loss = CHANCE * np.array([1.0, 0.95, 0.9, 0.85, 0.8, 0.75])
+    val = CHANCE * np.array([1.02, 1.03, 1.01, 1.04, 1.05, 1.06])
+    curves = {"loss": loss, "val_loss": val}
+    findings = diagnose_curves(curves, chance_loss=CHANCE)
+    assert _kinds(findings) == ["overfitting"]
+    assert findings[0].evidence["chance_loss"] == pytest.approx(CHANCE)
+    assert "labels match the inputs" in findings[0].advice
+    assert diagnose_curves(curves) == []  # no chance level: cannot be told
