@@ -22,13 +22,18 @@ def layer_half_sums(pairs, slots, count, model, scale):
     Returns:
         A float32 vector of length `count`.
     """
-    gradients = [_dense_values(g, model.jit_compile) for g, _ in pairs]
+    gradients = [g for g, _ in pairs]
+    if model.jit_compile:
+        gradients = [tf.convert_to_tensor(g) for g in gradients]
     context = tf.distribute.get_replica_context()
     if context is not None and context.num_replicas_in_sync > 1:
         # The optimizer receives each replica's share; the update uses their
-        # sum, so report the norm of the sum.
+        # sum, so report the norm of the sum. Sparse gradients go in as they
+        # are (the reduce gathers every replica's rows, as the optimizer's
+        # does) and their repeated rows are summed after it: summed before,
+        # each replica would send a different number of rows.
         gradients = context.all_reduce("sum", gradients)
-    halves = [tf.nn.l2_loss(tf.cast(g, "float32")) for g in gradients]
+    halves = [tf.nn.l2_loss(tf.cast(_dense_values(g), "float32")) for g in gradients]
     sums = _per_layer(halves, [slots[id(variable)] for _, variable in pairs], count)
     return sums if scale is None else sums / tf.square(scale)
 
@@ -42,11 +47,10 @@ def _per_layer(scalars, slots_of, count):
     return tf.stack([tf.add_n(p) if p else tf.constant(0.0) for p in parts])
 
 
-def _dense_values(gradient, jit_compile):
+def _dense_values(gradient):
+    """The rows of `gradient`'s dense value that it touches (all if dense)."""
     if not isinstance(gradient, tf.IndexedSlices):
         return gradient
-    if jit_compile:
-        return tf.convert_to_tensor(gradient)
     # Repeated indices add up in the dense gradient: sum them before squaring.
     unique, position = tf.unique(gradient.indices)
     return tf.math.unsorted_segment_sum(gradient.values, position, tf.shape(unique)[0])

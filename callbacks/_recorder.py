@@ -139,7 +139,13 @@ class StepRecorder:
             local.active = False
         if not self._thrown_away(local):
             self._store(local)
-        self._counter.assign_add(1)
+        # Keras calls the step once more on an exhausted iterator of unknown
+        # length; the inlined step then runs every op that does not wait on
+        # the data (TF orders stateful ops only per resource) before the data
+        # error ends it. So the count waits on the data: it counts the steps
+        # that trained, as the host does.
+        with tf.control_dependencies(_tensors(data)):
+            self._counter.assign_add(1)
         return outputs
 
     def _count_creation(self, next_creator, **kwargs):
@@ -238,7 +244,9 @@ class StepRecorder:
             )
         tensors = [capture() for _, capture in local.captures]
         kinds = [activation for _, activation in layout.captures]
-        stats = _statistics.stacked_statistics(tensors, kinds, self._requests["activations"].bins)
+        axes = [_statistics.unit_axis(self._activation_layers[i][1]) for i, _ in local.captures]
+        bins = self._requests["activations"].bins
+        stats = _statistics.stacked_statistics(tensors, kinds, bins, axes)
         return tf.concat([tf.reshape(tf.cast(local.step, "float32"), [1]), stats], axis=0)
 
     def _gradient_record(self, local):
@@ -364,6 +372,11 @@ def _read_float32(variable):
     if variable.dtype != tf.float32:
         value = tf.raw_ops.Cast(x=value, DstT=tf.float32)
     return value
+
+
+def _tensors(data):
+    """The tensors in a step's `data` (the parts of sparse and ragged ones)."""
+    return [t for t in tf.nest.flatten(data, expand_composites=True) if tf.is_tensor(t)]
 
 
 def _deferred(tensor):

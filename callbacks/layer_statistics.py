@@ -70,7 +70,9 @@ def forward_statistics(model, x, layers, bins):
         patches.undo()
     labels = _layers.call_labels(watched, [index for index, _ in captures])
     tensors = [_first_tensor(outputs) for _, outputs in captures]
-    vector = _statistics.stacked_statistics(tensors, [a for _, a in labels], bins).numpy()
+    kinds = [activation for _, activation in labels]
+    axes = [_statistics.unit_axis(watched[index][1]) for index, _ in captures]
+    vector = _statistics.stacked_statistics(tensors, kinds, bins, axes).numpy()
     size = _statistics.statistics_size(bins)
     return labels, [vector[i * size : (i + 1) * size] for i in range(len(labels))]
 

@@ -28,6 +28,39 @@ def build():
     ])
 
 
+def build_embedding():
+    return keras.Sequential([
+        keras.Input((4,), dtype="int32"),
+        keras.layers.Embedding(20, 3, name="emb"),
+        keras.layers.GlobalAveragePooling1D(),
+        keras.layers.Dense(3, activation="softmax", name="out"),
+    ])
+
+
+def embedding_norms(strategy, rng):
+    """The monitor's and a manual tape's embedding gradient norms at step 0.
+    Each replica's sparse gradient touches a different set of rows."""
+    tokens = rng.integers(0, 20, size=(32, 4)).astype("int32")
+    labels = rng.integers(0, 3, size=(32,))
+    with strategy.scope():
+        model = build_embedding()
+        model.compile(keras.optimizers.SGD(0.1), "sparse_categorical_crossentropy")
+    reference = build_embedding()
+    reference.set_weights(model.get_weights())
+    monitor = GradientMonitor(every_n_batches=1)
+    model.fit(tokens, labels, batch_size=32, epochs=1, shuffle=False, verbose=0, callbacks=[monitor])
+    with tf.GradientTape() as tape:
+        loss = keras.losses.SparseCategoricalCrossentropy()(labels, reference(tokens, training=True))
+    grads = tape.gradient(loss, [reference.layers[0].embeddings, reference.layers[-1].kernel])
+    first = monitor.to_dataframe().query("step == 0").set_index("layer")["grad_norm"]
+    halves = [np.unique(tokens[:16]).size, np.unique(tokens[16:]).size]
+    return {
+        "embedding_monitor": [float(first["emb"]), float(first["out"])],
+        "embedding_manual": [float(tf.norm(tf.convert_to_tensor(g))) for g in grads],
+        "embedding_rows_per_replica": halves,
+    }
+
+
 def main():
     keras.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
@@ -68,6 +101,7 @@ def main():
         "host_sgd_update": (0.1 * table["grad_norm"]).tolist(),
         "host_first_weight_norms": table.query("step == 0")["weight_norm"].tolist(),
         "initial_weight_norms": [float(np.linalg.norm(w)) for w in initial[::2]],
+        **embedding_norms(strategy, rng),
     }))
 
 

@@ -8,6 +8,7 @@ import sys
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from keras_recipes.callbacks import ActivationStats, GradientMonitor, _instrumentation
 
@@ -93,6 +94,28 @@ def test_logs_and_model_unchanged(models, tmp_path):
     later = monitored.fit(x, y, batch_size=16, epochs=1, verbose=0, shuffle=False)
     later_plain = plain.fit(x, y, batch_size=16, epochs=1, verbose=0, shuffle=False)
     assert_same_history(later, later_plain)
+
+
+@pytest.mark.filterwarnings("ignore:Your input ran out of data")
+def test_dataset_of_unknown_length_gives_the_records_of_a_known_one(models):
+    # On a dataset of unknown length Keras calls the step once more at each
+    # epoch's end, on the exhausted iterator: that call must not count.
+    x, y = models.data("dense", n=48)
+    tables = []
+    for model, unknown in zip(twin(models, "sequential"), (False, True)):
+        data = tf.data.Dataset.from_tensor_slices((x, y))
+        if unknown:
+            data = data.filter(lambda *_: True)
+        stats, gradients = ActivationStats(every_n_batches=2), GradientMonitor(every_n_batches=2)
+        model.compile(keras.optimizers.SGD(0.05), "sparse_categorical_crossentropy")
+        model.fit(data.batch(16), epochs=3, verbose=0, shuffle=False, callbacks=[stats, gradients])
+        tables.append((stats.to_dataframe(), gradients.to_dataframe()))
+    (known_stats, known_grads), (stats, grads) = tables
+    assert sorted(set(stats["step"])) == sorted(set(known_stats["step"])) == [0, 2, 4, 6, 8]
+    assert sorted(set(grads["step"])) == sorted(set(known_grads["step"])) == [0, 2, 4, 6, 8]
+    for table, known in ((stats, known_stats), (grads, known_grads)):
+        numbers = known.select_dtypes("number").columns
+        np.testing.assert_allclose(table[numbers], known[numbers], rtol=1e-5, atol=1e-7)
 
 
 class Forwarder(keras.callbacks.Callback):
@@ -195,3 +218,7 @@ def test_mirrored_strategy_two_cpus():
     assert report["host_steps"] == [0, 2]
     assert report["host_update"] == pytest.approx(report["host_sgd_update"], rel=1e-4)
     assert report["host_first_weight_norms"] == pytest.approx(report["initial_weight_norms"], rel=1e-5)
+    # Sparse (embedding) gradients: the norm of their sum over the replicas.
+    rows = report["embedding_rows_per_replica"]
+    assert rows[0] != rows[1]
+    assert report["embedding_monitor"] == pytest.approx(report["embedding_manual"], rel=1e-5)

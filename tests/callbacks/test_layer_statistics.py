@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_recipes.callbacks import _statistics, layer_statistics
+from keras_recipes.callbacks import ActivationStats, _statistics, layer_statistics
 
 
 def numpy_statistics(y, kind):
@@ -87,3 +87,23 @@ def test_traced_statistics_with_unknown_unit_counts_match_numpy():
         np.testing.assert_allclose((low, high), edges, rtol=1e-6)
         expected, _ = np.histogram(y.ravel(), bins=bins, range=edges)
         np.testing.assert_array_equal(counts, expected)
+
+
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_dead_channels_follow_the_data_format(data_format):
+    # Channels 0 and 1 see a -100 bias: they never fire, whichever axis holds them.
+    shape = (6, 6, 3) if data_format == "channels_last" else (3, 6, 6)
+    model = keras.Sequential([
+        keras.Input(shape),
+        keras.layers.Conv2D(4, 3, padding="same", activation="relu", data_format=data_format, name="conv",
+                            bias_initializer=keras.initializers.Constant([-100.0, -100.0, 0.0, 0.0])),
+        keras.layers.GlobalAveragePooling2D(data_format=data_format),
+        keras.layers.Dense(2, activation="softmax", name="out"),
+    ])
+    x = np.random.default_rng(0).standard_normal((16, *shape)).astype("float32")
+    y = np.arange(16) % 2
+    assert layer_statistics(model, x, layers=["conv"])["dead_fraction"].tolist() == [0.5]
+    stats = ActivationStats(every_n_batches=1, layers=["conv"])
+    model.compile(keras.optimizers.SGD(0.01), "sparse_categorical_crossentropy")
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0, callbacks=[stats])
+    assert stats.to_dataframe()["dead_fraction"].tolist() == [0.5]
