@@ -29,7 +29,8 @@ ADVICE = {
 }
 
 
-def gradient_findings(table, vanishing_threshold=1e-3, exploding_threshold=100.0, loss_non_finite_at=None):
+def gradient_findings(table, vanishing_threshold=1e-3, exploding_threshold=100.0, loss_non_finite_at=None,
+                      not_compared=()):
     """Diagnoses recorded gradient numbers.
 
     Args:
@@ -44,13 +45,16 @@ def gradient_findings(table, vanishing_threshold=1e-3, exploding_threshold=100.0
             more than `EXPLODING_ABSOLUTE`, is exploding. Defaults to `100.0`.
         loss_non_finite_at: `(epoch, step)` where the loss was first NaN/Inf,
             or `None`. Defaults to `None`.
+        not_compared: Layers left out of the vanishing rule (normalization
+            layers: the gradient of a scale is not comparable with a
+            kernel's). Defaults to `()`.
 
     Returns:
         A list of `Finding`s, at most one per kind.
     """
     findings = [
         _non_finite(table, loss_non_finite_at),
-        _vanishing(table, vanishing_threshold),
+        _vanishing(table[~table["layer"].isin(list(not_compared))], vanishing_threshold),
         _exploding(table, exploding_threshold),
     ]
     return [finding for finding in findings if finding is not None]

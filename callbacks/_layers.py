@@ -118,6 +118,15 @@ def gradient_layers(model):
     return result
 
 
+def scale_layers(model):
+    """Names of the gradient layers without a kernel (normalization layers):
+    their scale's gradient says nothing of how the signal flows back."""
+    return [
+        name for name, weights in gradient_layers(model)
+        if not any(_short_name(weight) in KERNEL_NAMES for weight in weights)
+    ]
+
+
 def _short_name(weight):
     return weight.name.split("/")[-1].split(":")[0]
 

@@ -46,7 +46,17 @@ _ACTIVATION_LAYERS = (
 
 
 def activation_name(layer):
-    """The name of `layer`'s activation, or `None` if it has none."""
+    """The name of `layer`'s activation, or `None` if it has none.
+
+    A `TimeDistributed` layer has its inner layer's; a `Bidirectional` one
+    its forward layer's when it concatenates the two directions (summed,
+    multiplied or averaged outputs leave the activation's range).
+    """
+    if isinstance(layer, keras.layers.TimeDistributed):
+        return activation_name(layer.layer)
+    if isinstance(layer, keras.layers.Bidirectional):
+        concat = layer.merge_mode == "concat"
+        return activation_name(layer.forward_layer) if concat else None
     for layer_class, name in _ACTIVATION_LAYERS:
         if isinstance(layer, layer_class):
             if name == "relu" and (layer.negative_slope or layer.threshold):
@@ -61,7 +71,11 @@ def activation_name(layer):
 
 def unit_axis(layer):
     """The axis of `layer`'s output that holds its units (channels): 1 for
-    a layer with `data_format="channels_first"`, else -1."""
+    a layer with `data_format="channels_first"` (2 inside `TimeDistributed`,
+    which adds the time axis), else -1."""
+    if isinstance(layer, keras.layers.TimeDistributed):
+        inner = unit_axis(layer.layer)
+        return inner if inner < 0 else inner + 1
     return 1 if getattr(layer, "data_format", None) == "channels_first" else -1
 
 

@@ -19,12 +19,17 @@ class ActivationStats(_monitor.Monitor):
     """Records activation statistics of every layer from inside `model.fit`.
 
     For each layer with an activation (a layer's `activation` argument, or an
-    `Activation`/`ReLU`/`Softmax`... layer) the callback records, every
+    `Activation`/`ReLU`/`Softmax`... layer; a `TimeDistributed` layer's inner
+    layer; a `Bidirectional` layer that concatenates its two directions) of
+    the model and of the models nested in it, the callback records, every
     `every_n_batches` training steps, the mean, std, min and max of its
     output, the fraction of saturated units (sigmoid outputs below 0.01 or
     above 0.99, tanh outputs beyond +-0.99; NaN for other activations), the
     fraction of dead units (ReLU units or channels that are <= 0 for every
-    example of the batch; NaN for other activations) and a histogram.
+    example of the batch; NaN for other activations) and a histogram. The
+    sublayers of a custom layer (a `keras.layers.Layer` that calls Dense
+    layers inside its `call`) are not watched: only its own output is, if
+    it has an `activation` callable.
 
     The numbers come from the training step's own forward pass, computed
     inside the compiled step: no extra forward pass, nothing added to `logs`,

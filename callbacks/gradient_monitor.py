@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from keras_recipes.callbacks import _gradient_rules
+from keras_recipes.callbacks import _layers
 from keras_recipes.callbacks import _monitor
 from keras_recipes.callbacks import _plots
 from keras_recipes.callbacks import _requests
@@ -44,7 +45,8 @@ class GradientMonitor(_monitor.Monitor):
             0 across epochs). Defaults to `10`.
         vanishing_threshold: A layer whose gradient norm is below this
             fraction of the largest layer's, in at least half of the records,
-            has a vanishing gradient. Defaults to `1e-3`.
+            has a vanishing gradient (normalization layers, whose weights are
+            scales, are not compared). Defaults to `1e-3`.
         exploding_threshold: A layer whose gradient norm (its running
             maximum) reaches more than this many times its median recorded
             norm, or more than 1e6, has an exploding gradient. Defaults to
@@ -154,11 +156,13 @@ class GradientMonitor(_monitor.Monitor):
     def findings(self):
         """The `Finding`s (`vanishing_gradient`, `exploding_gradient`,
         `non_finite`) that the recorded numbers support."""
+        scales = _layers.scale_layers(self.model) if self.model is not None else []
         return _gradient_rules.gradient_findings(
             self.to_dataframe(),
             self.vanishing_threshold,
             self.exploding_threshold,
             self._loss_non_finite_at,
+            not_compared=scales,
         )
 
     def plot(self):

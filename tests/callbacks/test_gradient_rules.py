@@ -72,3 +72,21 @@ def test_non_finite_loss_without_bad_gradients():
     norms = [[1.0, 1.0, 1.0]]
     (finding,) = gradient_findings(table(norms), loss_non_finite_at=(2, 17))
     assert (finding.kind, finding.layer, finding.epoch, finding.step) == ("non_finite", None, 2, 17)
+
+
+def test_layers_not_compared_are_left_out_of_the_vanishing_rule():
+    norms = [[1e-6, 0.5, 1.0], [2e-6, 0.6, 0.9], [1e-6, 0.5, 0.8]]
+    assert [f.kind for f in gradient_findings(table(norms))] == ["vanishing_gradient"]
+    assert gradient_findings(table(norms), not_compared=["first"]) == []
+
+
+def test_normalization_layers_are_scale_layers():
+    import keras
+
+    from keras_recipes.callbacks import _layers
+
+    model = keras.Sequential([
+        keras.Input((4,)), keras.layers.Dense(3, name="dense"),
+        keras.layers.BatchNormalization(name="bn"), keras.layers.LayerNormalization(name="ln"),
+        keras.layers.Embedding(5, 2, name="embedding")])
+    assert _layers.scale_layers(model) == ["bn", "ln"]

@@ -107,3 +107,25 @@ def test_dead_channels_follow_the_data_format(data_format):
     model.compile(keras.optimizers.SGD(0.01), "sparse_categorical_crossentropy")
     model.fit(x, y, batch_size=16, epochs=1, verbose=0, callbacks=[stats])
     assert stats.to_dataframe()["dead_fraction"].tolist() == [0.5]
+
+
+def test_wrapped_layers_are_watched_with_their_inner_activation():
+    dead = keras.initializers.Constant([-100.0, -100.0, 0.0, 0.0])
+    inputs = keras.Input((5, 4, 4, 3))
+    frames = keras.layers.TimeDistributed(keras.layers.Conv2D(
+        4, 3, padding="same", activation="relu", bias_initializer=dead), name="frames")(inputs)
+    pooled = keras.layers.TimeDistributed(keras.layers.GlobalAveragePooling2D())(frames)
+    both = keras.layers.Bidirectional(keras.layers.LSTM(3, return_sequences=True), name="both")(pooled)
+    summed = keras.layers.Bidirectional(keras.layers.LSTM(3), merge_mode="sum", name="summed")(both)
+    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax", name="out")(summed))
+    x = np.random.default_rng(0).standard_normal((8, 5, 4, 4, 3)).astype("float32")
+    table = layer_statistics(model, x).set_index("layer")
+    # A summed pair of tanh outputs leaves tanh's range: not read as tanh.
+    assert list(table.index) == ["frames", "both", "out"]
+    assert table.loc["frames", "activation"] == "relu"
+    assert table.loc["frames", "dead_fraction"] == 0.5  # channels 0 and 1 of 4
+    assert table.loc["both", "activation"] == "tanh"
+    assert -1.0 <= table.loc["both", "min"] <= table.loc["both", "max"] <= 1.0
+    # Channels first inside TimeDistributed: the time axis comes before them.
+    wrapped = keras.layers.TimeDistributed(keras.layers.Conv2D(4, 3, data_format="channels_first"))
+    assert _statistics.unit_axis(wrapped) == 2
