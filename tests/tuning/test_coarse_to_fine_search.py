@@ -164,11 +164,11 @@ def test_trials_leave_no_train_graph_behind(tmp_path, small_digits):
 
     before = _live_train_graphs()
     random_search = keras_tuner.RandomSearch(
-        hypermodel, "val_accuracy", max_trials=3, seed=1, directory=str(tmp_path / "rs"))
+        hypermodel, "val_accuracy", max_trials=2, seed=1, directory=str(tmp_path / "rs"))
     random_search.search(x, y, epochs=1, **fit)
     del random_search
     kept_by_keras_tuner = _live_train_graphs() - before
-    assert kept_by_keras_tuner >= 3  # the upstream leak this works around
+    assert kept_by_keras_tuner >= 2  # the upstream leak this works around
 
     before = _live_train_graphs()
     tuner = _search(tmp_path / "ours", hypermodel, coarse_trials=2, fine_trials=1, fine_epochs=1)
@@ -234,8 +234,9 @@ class _EpochsPerFit(keras.callbacks.Callback):
 
 def test_a_trial_stopped_early_skips_its_other_executions(tmp_path, small_digits):
     x, y, x_val, y_val = small_digits
-    hypermodel = mlp_hypermodel((64,), 10, learning_rate=(1e-5, 1e-1), l2=(1e-6, 1e-2))
-    tuner = _search(tmp_path, hypermodel, coarse_trials=6, fine_trials=1, coarse_epochs=4,
+    hypermodel = mlp_hypermodel((64,), 10, learning_rate=(1e-5, 1e-1), l2=(1e-6, 1e-2),
+                                hidden_units=(16,))
+    tuner = _search(tmp_path, hypermodel, coarse_trials=4, fine_trials=1, coarse_epochs=3,
                     rounds=1, seed=3, executions_per_trial=2)
     counter = _EpochsPerFit([])
     tuner.search(x, y, validation_data=(x_val, y_val), batch_size=64, callbacks=[counter])
@@ -247,7 +248,7 @@ def test_a_trial_stopped_early_skips_its_other_executions(tmp_path, small_digits
     # ... and a trial stopped in its first execution ran no second one.
     assert len(counter.epochs) < 2 * len(results)
     completed = results[results["status"] == "COMPLETED"]
-    assert (completed["epochs_trained"] == 4).all()
+    assert (completed["epochs_trained"] == 3).all()
 
 
 def test_a_resumed_search_refuses_another_objective_round_one_or_ranges(tmp_path, small_digits):
