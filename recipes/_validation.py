@@ -207,3 +207,22 @@ def _check_callbacks(callbacks):
             "`keras.callbacks.Callback` instances. "
             f"Received: callbacks={short_repr(callbacks)}"
         )
+
+
+def check_learning_rate(learning_rate):
+    """A learning rate as Keras' optimizers take it: a number > 0 (returned as
+    the Python float Keras insists on, NumPy scalars included), a
+    `LearningRateSchedule` or a callable returning the rate."""
+    if callable(learning_rate):  # a `LearningRateSchedule` or a function
+        return learning_rate
+    if (
+        isinstance(learning_rate, bool)
+        or not isinstance(learning_rate, numbers.Real)
+        or not learning_rate > 0
+    ):
+        raise ValueError(
+            "Invalid value for argument `learning_rate`: expected a number > 0, a "
+            "`keras.optimizers.schedules.LearningRateSchedule` or a callable. "
+            f"Received: learning_rate={learning_rate!r}"
+        )
+    return float(learning_rate)

@@ -1,11 +1,10 @@
 """Optimizers by the names the seeds use (seeds 002, 003, 004)."""
 
 import importlib
-import numbers
 
 import keras
 
-from keras_recipes.recipes._validation import check_choice, python_numbers
+from keras_recipes.recipes._validation import check_choice, check_learning_rate, python_numbers
 
 #: Optimizer name -> (import path of the class, defaults the name implies).
 #: "momentum" and "nesterov" are SGD with momentum 0.9 unless given (seed 002).
@@ -28,22 +27,6 @@ def _load(path):
     return getattr(importlib.import_module(module), attribute)
 
 
-def _check_learning_rate(learning_rate):
-    if isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
-        return learning_rate
-    if (
-        isinstance(learning_rate, bool)
-        or not isinstance(learning_rate, numbers.Real)
-        or not learning_rate > 0
-    ):
-        raise ValueError(
-            "Invalid value for argument `learning_rate`: expected a number > 0 or a "
-            "`keras.optimizers.schedules.LearningRateSchedule`. "
-            f"Received: learning_rate={learning_rate!r}"
-        )
-    return float(learning_rate)
-
-
 def make_optimizer(name, learning_rate, **kwargs):
     """Creates a Keras optimizer from the seeds' names.
 
@@ -57,8 +40,9 @@ def make_optimizer(name, learning_rate, **kwargs):
     Args:
         name: One of `OPTIMIZERS`: "sgd", "momentum", "nesterov", "adagrad",
             "rmsprop", "adadelta", "adam", "adamw", "nadam", "radam".
-        learning_rate: A number > 0 or a
-            `keras.optimizers.schedules.LearningRateSchedule`.
+        learning_rate: A number > 0, a
+            `keras.optimizers.schedules.LearningRateSchedule` or a callable
+            returning the rate.
         **kwargs: Passed to the optimizer's constructor.
 
     Returns:
@@ -72,6 +56,6 @@ def make_optimizer(name, learning_rate, **kwargs):
     >>> optimizer = make_optimizer("momentum", 0.01, clipnorm=1.0)
     """
     check_choice("name", name, OPTIMIZERS)
-    learning_rate = _check_learning_rate(learning_rate)
+    learning_rate = check_learning_rate(learning_rate)
     path, defaults = OPTIMIZERS[name]
     return _load(path)(learning_rate=learning_rate, **python_numbers({**defaults, **kwargs}))

@@ -1,11 +1,15 @@
 """Rectified Adam (RAdam): Adam whose adaptive step waits until its variance is tractable."""
 
-import numbers
 
 import keras
 from keras import ops
 
-from keras_recipes.recipes._validation import check_non_negative, check_rate, python_numbers
+from keras_recipes.recipes._validation import (
+    check_learning_rate,
+    check_non_negative,
+    check_rate,
+    python_numbers,
+)
 
 # Algorithm 2 of Liu et al. (2019) turns the adaptive step on when rho_t > 4: below that the
 # variance of the adaptive learning rate is infinite or undefined. (PyTorch's RAdam and the authors'
@@ -71,7 +75,7 @@ class RAdam(keras.optimizers.Optimizer):
         **kwargs,
     ):
         super().__init__(
-            learning_rate=_check_learning_rate(learning_rate), name=name, **python_numbers(kwargs)
+            learning_rate=check_learning_rate(learning_rate), name=name, **python_numbers(kwargs)
         )
         self.beta_1 = check_rate("beta_1", beta_1)
         self.beta_2 = check_rate("beta_2", beta_2)
@@ -120,23 +124,6 @@ class RAdam(keras.optimizers.Optimizer):
             {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
         )
         return config
-
-
-def _check_learning_rate(learning_rate):
-    """Returns a number as the Python float Keras' base optimizer insists on."""
-    if callable(learning_rate):  # a `LearningRateSchedule` or a function
-        return learning_rate
-    if (
-        isinstance(learning_rate, bool)
-        or not isinstance(learning_rate, numbers.Real)
-        or not learning_rate > 0
-    ):
-        raise ValueError(
-            "Invalid value for argument `learning_rate`: expected a number > 0, a "
-            "`keras.optimizers.schedules.LearningRateSchedule` or a callable. "
-            f"Received: learning_rate={learning_rate!r}"
-        )
-    return float(learning_rate)
 
 
 def _rectification(rho_t, rho_inf):

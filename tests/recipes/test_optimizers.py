@@ -70,7 +70,7 @@ def test_every_name_in_the_table_trains_a_tiny_model():
     "name, learning_rate, message",
     [
         ("adamm", 0.1, r"`name`: expected one of \['adadelta', 'adagrad', .*'sgd'\]. Received: name='adamm'"),
-        ("adam", 0.0, r"`learning_rate`: expected a number > 0 .* Received: learning_rate=0.0"),
+        ("adam", 0.0, r"`learning_rate`: expected a number > 0, .* Received: learning_rate=0.0"),
         ("adam", -1e-3, r"Received: learning_rate=-0.001"),
         ("adam", "fast", r"Received: learning_rate='fast'"),
     ],
