@@ -44,6 +44,9 @@ def check_targets(y):
     """`y` as a NumPy array of finite numbers with one row per example, or `None`."""
     if y is None:
         return None
+    if isinstance(y, dict) or (isinstance(y, (list, tuple)) and y and all(
+            hasattr(part, "shape") and np.ndim(part) >= 1 for part in y)):
+        return MULTIPLE_OUTPUTS  # arrays for several outputs: no one chance level
     try:
         targets = np.asarray(y)
     except (TypeError, ValueError):  # ragged nested lists
@@ -52,7 +55,9 @@ def check_targets(y):
         raise ValueError(
             "`y` must be the training targets: an array of numbers with one row per "
             "example (class ids, one-hot rows or values), not a `tf.data.Dataset`, "
-            f"strings or a scalar. Received: y={_validation.short_repr(y)}"
+            "a sparse matrix (pass `y.toarray()`), strings (encode the labels as "
+            f"integers) or a scalar. Received: y={_validation.short_repr(y)} of dtype "
+            f"{getattr(targets, 'dtype', None)}"
         )
     if not np.isfinite(targets).all():
         raise ValueError(
@@ -61,6 +66,11 @@ def check_targets(y):
             "non-finite value(s)"
         )
     return targets
+
+
+#: What `check_targets` returns for the targets of several outputs (a dict,
+#: or a list or tuple of arrays): no chance level from them.
+MULTIPLE_OUTPUTS = "multiple outputs"
 
 
 def check_chance_loss(chance_loss):
@@ -139,7 +149,7 @@ def target_chance(model, targets):
 
 
 def _target_chance(model, targets):
-    if targets is None or not _single_loss(model):
+    if targets is None or isinstance(targets, str) or not _single_loss(model):
         return None
     kind = _model_parts.classification_kind(model)
     smoothing = float(getattr(model.loss, "label_smoothing", 0.0) or 0.0)
@@ -175,6 +185,13 @@ def _binary_entropy(targets, smoothing):
 
 
 def _class_id_entropy(targets, units, ignored):
+    if targets.ndim > 1 and targets.shape[-1] != 1:
+        raise ValueError(
+            "`y` does not match the sparse categorical cross-entropy: expected one "
+            "class id per example, of shape (samples,) or (samples, 1) (one-hot rows "
+            "go with `categorical_crossentropy`). Received: y of shape "
+            f"{targets.shape}"
+        )
     ids = targets.reshape(-1).astype("float64")
     if ignored is not None:
         ids = ids[ids != ignored]

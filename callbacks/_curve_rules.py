@@ -136,9 +136,16 @@ def _validated(loss, val):
 
 
 def _stuck_at_chance(val, t, chance):
-    """Whether the validated losses `val` never went materially below chance."""
-    return (chance is not None and len(val) >= t["min_epochs"]
-            and float(np.min(val)) >= (1.0 - t["chance_margin"]) * chance)
+    """Whether the validated losses `val` never went materially below chance
+    and stopped falling: a validation loss still falling (toward chance from
+    above, as after a BatchNormalization lag or on a validation set with
+    another label prior) is progress, not a verdict yet."""
+    if chance is None or len(val) < t["min_epochs"]:
+        return False
+    if float(np.min(val)) < (1.0 - t["chance_margin"]) * chance:
+        return False
+    w = min(t["curve_window"], len(val) - 1)
+    return _window_drop(val, w) / chance < t["plateau_drop"]
 
 
 def _memorizing(loss, val, t, chance):
@@ -200,10 +207,7 @@ def _nothing_learned(loss, val, t, chance):
     (heavy dropout keeps it above: the gap is no sign of learning)."""
     if not _stuck_at_chance(val, t, chance) or loss[-1] <= (1.0 - t["memorize_drop"]) * chance:
         return None
-    # Falling to chance from above is learning the label prior, not the inputs.
     w = min(t["curve_window"], len(val) - 1)
-    if (min(float(np.min(val[:-w])), chance) - float(np.min(val[-w:]))) / chance >= t["plateau_drop"]:
-        return None
     evidence = {"chance_loss": chance, "best_val_loss": float(np.min(val)),
                 "last_val_loss": val[-1], "last_loss": loss[-1]}
     return "underfitting", len(loss) - w, evidence

@@ -43,7 +43,7 @@ KIND_ORDER = (
 
 def diagnose(curves, gradients, activations, t, chance_loss=None, initial_loss=None,
              suggestion=None, initial_penalty=0.0, dominators=None, regularized=False,
-             loss_floor=None):
+             loss_floor=None, start_scaled=False):
     """All findings for one training run.
 
     Args:
@@ -64,6 +64,10 @@ def diagnose(curves, gradients, activations, t, chance_loss=None, initial_loss=N
             a weight decay (weights shrunk to nothing then point at it).
         loss_floor: The lowest loss valid labels allow (0 for a
             cross-entropy), or `None` if unknown.
+        start_scaled: Whether an epoch's loss is called many times the
+            reference against the larger of the reference and the starting
+            loss (a regression's chance level is its targets' variance, far
+            below what an untrained network starts at for targets far from 0).
 
     Returns:
         A list of `Finding`s in `KIND_ORDER`, at most one non-finite finding.
@@ -78,8 +82,9 @@ def diagnose(curves, gradients, activations, t, chance_loss=None, initial_loss=N
         measured = "invalid_loss" not in curve["kinds"]
         if measured and (len(curves) >= t["min_epochs"] or "non_finite" in curve["kinds"]):
             curve["progress"] = _curve_rules.progress(curves, reference)
+            scale = max(reference, initial_loss or 0.0) if start_scaled else reference
             curve["worst"], curve["worst_epoch"] = _curve_rules.worst(
-                curves, reference + (initial_penalty or 0.0))
+                curves, scale + (initial_penalty or 0.0))
     # Once a NaN went through the network its statistics say nothing more.
     finite_gradients, finite_activations = _before_non_finite(gradients, activations)
     layer_found = (

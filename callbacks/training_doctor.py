@@ -76,8 +76,11 @@ class TrainingDoctor(keras.callbacks.Callback):
         y: The training targets, as passed to `fit` (class ids, one-hot rows,
             labels in [0, 1] or values): the chance level is computed from
             them for the compiled loss (see above); other losses, and
-            models with several outputs, fall back to the model's output
-            alone, as `None` does. Defaults to `None`.
+            models with several outputs (a dict or list of targets), fall
+            back to the model's output alone, as `None` does. With
+            `class_weight` or `sample_weight` in `fit`, the prior of `y` is
+            not what the weighted loss is measured against: pass
+            `chance_loss` or leave `y` out. Defaults to `None`.
         chance_loss: The chance-level loss, a finite number > 0, when you
             know it better (a custom loss, a weighted one); instead of `y`.
             Defaults to `None`.
@@ -110,9 +113,10 @@ class TrainingDoctor(keras.callbacks.Callback):
                 f"Invalid value for argument `verbose`: expected 0 or 1. Received: verbose={verbose!r}"
             )
         self.verbose = verbose
-        self.y = _chance_level.check_targets(y)
+        self.y = y
+        self._targets = _chance_level.check_targets(y)
         self.chance_loss = _chance_level.check_chance_loss(chance_loss)
-        if self.y is not None and self.chance_loss is not None:
+        if self._targets is not None and self.chance_loss is not None:
             raise ValueError(
                 "Pass either `y` (the chance level is computed from it) or "
                 f"`chance_loss`, not both. Received: y={_validation.short_repr(y)}, "
@@ -124,7 +128,7 @@ class TrainingDoctor(keras.callbacks.Callback):
 
     def _reset(self):
         self._epochs, self._initial_loss, self._chance_loss = [], None, None
-        self._target_chance, self._loss_floor = None, None
+        self._target_chance, self._loss_floor, self._classification = None, None, True
         self._initial_penalty, self._dominators, self._decay = 0.0, {}, False
         self._model_read = False
         self._first_epoch, self._epoch = None, None
@@ -151,7 +155,7 @@ class TrainingDoctor(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self._reset()
         # Before the monitors patch the model: a mismatch leaves it untouched.
-        self._target_chance = _chance_level.target_chance(self.model, self.y)
+        self._target_chance = _chance_level.target_chance(self.model, self._targets)
         self._read_model()
         self._forward("on_train_begin", logs)
 
@@ -162,6 +166,7 @@ class TrainingDoctor(keras.callbacks.Callback):
         chances = (self.chance_loss, self._target_chance, _chance_level.model_chance(self.model))
         self._chance_loss = next((chance for chance in chances if chance is not None), None)
         self._loss_floor = _chance_level.loss_floor(self.model)
+        self._classification = _model_parts.classification_kind(self.model) is not None
         self._initial_penalty = _model_parts.regularization_penalty(self.model)
         self._dominators = _layers.dominators(self.model)
         decay = getattr(getattr(self.model, "optimizer", None), "weight_decay", None)
@@ -214,7 +219,12 @@ class TrainingDoctor(keras.callbacks.Callback):
             self.curves(), self.gradient_monitor.to_dataframe(),
             self.activation_stats.to_dataframe(), self.thresholds,
             self._chance_loss, self._initial_loss, self.suggestion, self._initial_penalty,
-            self._dominators, self._regularized(), self._loss_floor,
+            self._dominators, self._regularized(),
+            # A term of `add_loss` (an entropy bonus) may take the loss below 0.
+            None if _model_parts.has_batch_loss_terms(self.model) else self._loss_floor,
+            # A regression's chance level (the targets' variance) is no scale
+            # for its first epochs: an untrained network predicts about 0.
+            start_scaled=self._chance_loss is not None and not self._classification,
         )
 
     def _regularized(self):

@@ -28,15 +28,26 @@ def regularization_penalty(model):
     no value now. Those are per-batch terms, not a penalty on the weights, and
     are left out.
     """
+    return float(sum(_loss_terms(model)[0]))
+
+
+def has_batch_loss_terms(model):
+    """Whether the model's loss has terms from `add_loss` or activity
+    regularizers (seen after a step has been traced), which may be negative."""
+    return _loss_terms(model)[1] > 0
+
+
+def _loss_terms(model):
+    """(values of the weight penalties, count of per-batch terms) in `model.losses`."""
     if not model.built:
-        return 0.0
-    total = 0.0
+        return [], 0
+    values, batch_terms = [], 0
     for loss in model.losses:
         try:
-            total += float(keras.ops.convert_to_numpy(loss))
+            values.append(float(keras.ops.convert_to_numpy(loss)))
         except (NotImplementedError, TypeError, ValueError, AttributeError):
-            continue  # a symbolic tensor of a traced step
-    return total
+            batch_terms += 1  # a symbolic tensor of a traced step
+    return values, batch_terms
 
 
 def check_compiled(model, caller):

@@ -344,6 +344,11 @@ def test_targets_and_chance_loss_are_checked(models):
     with pytest.raises(ValueError, match="`y` must be the training targets: an array of numbers.*"
                                          "Received: y=array\\(\\['cat', 'dog'\\]"):
         TrainingDoctor(y=np.array(["cat", "dog"]))
+    with pytest.raises(ValueError, match="strings \\(encode the labels as integers\\).*of dtype <U3"):
+        TrainingDoctor(y=np.array(["cat", "dog"]))
+    # The targets of several outputs give no chance level (not an error).
+    assert TrainingDoctor(y={"a": [0, 1], "b": [0.5, 0.2]}).y == {"a": [0, 1], "b": [0.5, 0.2]}
+    assert TrainingDoctor(y=[np.zeros(4), np.zeros((4, 2))])._targets is not None
     with pytest.raises(ValueError, match="`y` must hold finite numbers.*with 1 non-finite value"):
         TrainingDoctor(y=[0.0, np.nan])
     with pytest.raises(ValueError, match="`chance_loss`: expected a finite number > 0.*"
@@ -363,6 +368,9 @@ def test_targets_and_chance_loss_are_checked(models):
          "Received: y with values from 0 to 2"),
         (3, "softmax", "categorical_crossentropy", y, "expected one-hot rows.*of 3 columns.*"
          "Received: y of shape \\(32,\\)"),
+        # One-hot rows for a sparse loss read as class ids 0 and 1 otherwise.
+        (3, "softmax", "sparse_categorical_crossentropy", np.eye(3)[y],
+         "expected one class id per example.*Received: y of shape \\(32, 3\\)"),
     )
     for units, activation, loss, targets, message in mismatches:
         model = _compiled(units, activation, loss, inputs=6)
@@ -400,3 +408,44 @@ def test_a_model_that_only_learned_the_label_prior_is_underfitting():
     assert evidence["last_loss"] > 0.9 * prior_entropy
     # Against ln 2 the same curves look fine.
     assert diagnose(doctor.curves(), None, None, resolve_thresholds(), chance_loss=math.log(2)) == []
+
+
+def test_a_regression_far_from_zero_is_not_a_learning_rate_too_high():
+    # Targets of mean 100 and std 20: an untrained network predicts about 0,
+    # so its first epochs sit at 20x the targets' variance (the chance level
+    # from `y`). That is no instability: those epochs are measured against
+    # the starting loss.
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(800, 10)).astype("float32")
+    y = (x @ rng.normal(size=10) * 5.0 + 100.0).astype("float32")
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((10,)), keras.layers.Dense(32, activation="relu"),
+                              keras.layers.Dense(1)])
+    model.compile(keras.optimizers.Adam(1e-2), "mse")
+    doctor = TrainingDoctor(y=y)
+    model.fit(x, y, epochs=6, batch_size=32, validation_split=0.2, verbose=0, callbacks=[doctor])
+    assert doctor._chance_loss == pytest.approx(np.var(y), rel=1e-5)
+    assert doctor.curves()["loss"].iloc[0] > 10 * doctor._chance_loss
+    assert "learning_rate_too_high" not in [finding.kind for finding in doctor.findings]
+
+
+def test_a_negative_add_loss_term_is_no_invalid_loss(digits):
+    # A confidence penalty (minus the outputs' entropy) takes a healthy
+    # model's loss below 0: the cross-entropy's floor does not hold then.
+    x, _, y, _ = digits
+
+    class ConfidencePenalty(keras.layers.Layer):
+        def call(self, p):
+            self.add_loss(keras.ops.mean(keras.ops.sum(
+                p * keras.ops.log(keras.ops.clip(p, 1e-7, 1.0)), axis=-1)))
+            return p
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((64,))
+    hidden = keras.layers.Dense(32, activation="relu")(inputs)
+    model = keras.Model(inputs, ConfidencePenalty()(keras.layers.Dense(10, activation="softmax")(hidden)))
+    model.compile("adam", "sparse_categorical_crossentropy")
+    doctor = TrainingDoctor()
+    model.fit(x, y, epochs=4, batch_size=32, validation_split=0.2, verbose=0, callbacks=[doctor])
+    assert doctor.curves()["loss"].iloc[-1] < 0
+    assert "invalid_loss" not in [finding.kind for finding in doctor.findings]
