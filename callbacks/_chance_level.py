@@ -41,7 +41,8 @@ REGRESSION_CHANCE = {
 
 
 def check_targets(y):
-    """`y` as a NumPy array of finite numbers with one row per example, or `None`."""
+    """`y` as a NumPy array of finite numbers with one row per example, `None`,
+    or `MULTIPLE_OUTPUTS` for a dict or a list of arrays (several outputs)."""
     if y is None:
         return None
     if isinstance(y, dict) or (isinstance(y, (list, tuple)) and y and all(
