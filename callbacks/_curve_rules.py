@@ -156,9 +156,8 @@ def _memorizing(loss, val, t, chance):
     level = (1.0 - t["memorize_drop"]) * chance
     if loss[-1] > level:
         return None
-    evidence = {"chance_loss": chance, "best_val_loss": float(np.min(val)),
-                "last_val_loss": val[-1], "last_loss": loss[-1]}
-    return "overfitting", int(np.flatnonzero(loss <= level)[0]), evidence, "memorization"
+    first = int(np.flatnonzero(loss <= level)[0])
+    return "overfitting", first, _chance_evidence(loss, val, chance), "memorization"
 
 
 def _overfitting(loss, val, ref, t, start, chance=None):
@@ -208,9 +207,12 @@ def _nothing_learned(loss, val, t, chance):
     if not _stuck_at_chance(val, t, chance) or loss[-1] <= (1.0 - t["memorize_drop"]) * chance:
         return None
     w = min(t["curve_window"], len(val) - 1)
-    evidence = {"chance_loss": chance, "best_val_loss": float(np.min(val)),
-                "last_val_loss": val[-1], "last_loss": loss[-1]}
-    return "underfitting", len(loss) - w, evidence
+    return "underfitting", len(loss) - w, _chance_evidence(loss, val, chance)
+
+
+def _chance_evidence(loss, val, chance):
+    return {"chance_loss": chance, "best_val_loss": float(np.min(val)),
+            "last_val_loss": val[-1], "last_loss": loss[-1]}
 
 
 def _needs_more_training(loss, val, ref, t, start, chance=None):

@@ -90,7 +90,7 @@ class TrainingDoctor(keras.callbacks.Callback):
             are given, or (when training begins) `y` does not match the
             compiled loss: class ids not below the number of output units,
             binary labels outside [0, 1], categorical rows that are not
-            one-hot.
+            one-hot, one-hot rows for a sparse loss.
 
     Example:
 
