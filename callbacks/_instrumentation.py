@@ -6,7 +6,8 @@ the same `Instrumentation`, so the model is patched once for all of them:
 - an instance-level `model.train_step` wrapper turns capture on while the
   step is traced, then packs each kind of record (gradients, activations)
   into one float32 variable (the only ones the host reads);
-- leaf layers' `call` is patched on the instance; outputs are kept only at
+- watched layers' `call` (the sublayers of user-defined layers included,
+  see `_layers`) is patched on the instance; outputs are kept only at
   trace time, only while capture is on, and only for tensors of the step's own
   graph (so predict/evaluate graphs and RNN loop bodies gain nothing);
 - the outer `model.optimizer.apply` is wrapped to reduce each kernel's
@@ -176,6 +177,11 @@ class Instrumentation:
     def host_step(self):
         """Training steps run so far in this fit, as counted on the host."""
         return self._host_step
+
+    @property
+    def slots_without_gradients(self):
+        """Positions, among the gradient layers, of those the step got no gradient for."""
+        return set() if self._recorder is None else self._recorder.slots_without_gradients
 
     @property
     def layout(self):

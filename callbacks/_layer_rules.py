@@ -153,21 +153,41 @@ def activation_findings(activations, curve, t, suggestion=None, dominators=None)
             }
             epoch, step = first_step(frame, layer, condition)
             found.append(Finding(kind, layer, epoch, step, evidence, advice_for(kind, suggestion)))
-    return _fold_downstream_dead(found, dominators or {})
+    return _fold_downstream_dead(found, dominators or {}, activations["layer"].unique())
 
 
-def _fold_downstream_dead(found, dominators):
+def _fold_downstream_dead(found, dominators, labels):
     """Drops the `dead_relu` findings of layers behind a wholly dead layer,
-    listing them in the first such layer's finding instead."""
+    listing them in the first such layer's finding instead.
+
+    `labels` are the table's layer labels: a shared layer's later calls are
+    "name/call_1"... A shared layer is behind what is behind it (every
+    path to every call goes through it), and is wholly dead when every
+    call is.
+    """
     dead = {f.layer: f for f in found if f.kind == "dead_relu"}
-    wholly_dead = [layer for layer, f in dead.items() if f.evidence["median_dead_fraction"] >= 1.0]
+    calls = {}
+    for label in labels:
+        calls.setdefault(_layer_of(label), []).append(label)
+    wholly_dead = [
+        layer for layer in dead if layer in calls and all(
+            label in dead and dead[label].evidence["median_dead_fraction"] >= 1.0
+            for label in calls[layer])
+    ]
     folded = set()
-    for layer in dead:
-        cause = next((c for c in wholly_dead if c in dominators.get(layer, ())), None)
+    for label in dead:
+        above = dominators.get(label, dominators.get(_layer_of(label), ()))
+        cause = next((c for c in wholly_dead if c in above), None)
         if cause is not None:
-            dead[cause].evidence.setdefault("downstream_dead_layers", []).append(layer)
-            folded.add(layer)
+            dead[cause].evidence.setdefault("downstream_dead_layers", []).append(label)
+            folded.add(label)
     return [f for f in found if not (f.kind == "dead_relu" and f.layer in folded)]
+
+
+def _layer_of(label):
+    """The layer name of a call label ("name/call_2" is a call of "name")."""
+    head, _, tail = label.rpartition("/call_")
+    return head if head and tail.isdigit() else label
 
 
 def learning_rate_findings(gradients, curve, t, suggestion=None):

@@ -1,12 +1,17 @@
 """Which layers the monitors watch, under which names, and which weights.
 
-A model's "leaf" layers are the layers that are not models themselves, found
-by walking `model.layers` into nested models. Names are `layer.name`, made
-unique with the "/"-joined path where two different layers share a name.
+The monitors watch every layer of a model that is not a model itself,
+walking `model.layers` into nested models and into user-defined layers (a
+`keras.layers.Layer` subclass holding sublayers, such as a residual block):
+their sublayers are watched too, and the block itself for what belongs to
+no sublayer (its own weights, or an `activation` it applies). Names are
+`layer.name`, made unique with the "/"-joined path where two different
+layers share a name.
 """
 
 import keras
 
+from keras_recipes.callbacks import _graph
 from keras_recipes.callbacks import _statistics
 
 #: Weight names that count as a layer's kernel for gradient and weight norms.
@@ -35,9 +40,10 @@ def check_names(layers):
 
 
 def leaf_layers(model):
-    """Returns `[(name, layer), ...]` for the leaf layers of `model`, in order."""
+    """Returns `[(name, layer), ...]` for the layers the monitors watch in
+    `model`, in order (a user-defined layer after its sublayers)."""
     found = []
-    _walk(model, (), found, set())
+    _walk(model.layers, (), found, set())
     counts = {}
     for _, layer in found:
         counts[layer.name] = counts.get(layer.name, 0) + 1
@@ -47,15 +53,35 @@ def leaf_layers(model):
     ]
 
 
-def _walk(model, path, found, seen):
-    for layer in model.layers:
+def _walk(layers, path, found, seen):
+    for layer in layers:
         if id(layer) in seen:
             continue
         seen.add(id(layer))
-        if isinstance(layer, keras.Model):
-            _walk(layer, path + (layer.name,), found, seen)
-        else:
+        inner = layer.layers if isinstance(layer, keras.Model) else sublayers(layer)
+        _walk(inner, path + (layer.name,), found, seen)
+        if not isinstance(layer, keras.Model):
             found.append((path + (layer.name,), layer))
+
+
+def sublayers(layer):
+    """The layers a user-defined layer holds (the monitors walk into them),
+    or `[]`: for a model, and for Keras's own layers and subclasses of them
+    (their inner layers are Keras's business: a `TimeDistributed` layer is
+    read through its inner layer's activation, for instance)."""
+    if isinstance(layer, keras.Model) or not _user_defined(layer):
+        return []
+    # Keras has no public list of a layer's sublayers; `_flatten_layers` is
+    # what its own weight tracking walks.
+    return list(layer._flatten_layers(include_self=False, recursive=False))
+
+
+def _user_defined(layer):
+    """Whether the first class from Keras among `layer`'s bases is `Layer`."""
+    for base in type(layer).__mro__:
+        if base.__module__.startswith("keras."):
+            return base is keras.layers.Layer
+    return False
 
 
 def activation_layers(model, names=None):
@@ -100,8 +126,11 @@ def call_labels(watched, indices):
 
 
 def kernel_weights(layer):
-    """The trainable weights of `layer` whose gradients the monitor reports."""
+    """The trainable weights of `layer` whose gradients the monitor reports
+    (of a user-defined layer, those that belong to none of its sublayers)."""
     weights = layer.trainable_weights
+    held = {id(weight) for inner in sublayers(layer) for weight in inner.trainable_weights}
+    weights = [weight for weight in weights if id(weight) not in held]
     kernels = [w for w in weights if _short_name(w) in KERNEL_NAMES]
     if kernels:
         return kernels
@@ -132,86 +161,72 @@ def _short_name(weight):
 
 
 def dominators(model):
-    """Returns `{name: {names}}`: for each leaf layer, the leaf layers every
-    path from the model's inputs to it goes through. A layer that outputs
-    only zeros starves the layers it dominates of any signal.
+    """Returns `{name: {names}}`: for each watched layer, the watched layers
+    every path from the model's inputs to it goes through. A layer that
+    outputs only zeros starves the layers it dominates of any signal.
 
     A Sequential model is a chain; a functional one is read from its graph
-    (layers called once in it); nested models are followed inwards, and a
-    nested model's output is dominated by what dominates its inside's output.
+    (a shared layer is dominated by what every path to every one of its
+    calls goes through); nested models are followed inwards, and a nested
+    model's output is dominated by what dominates its inside's output. The
+    wiring inside a user-defined layer is unknown: its sublayers are
+    dominated by what dominates it, and its output by that and itself.
     A subclassed model's layers get none: its call order says nothing of
     the paths between them.
     """
     names = {id(layer): name for name, layer in leaf_layers(model)}
     found = {}
-    _leaf_dominators(model, frozenset(), names, found)
+    _model_dominators(model, frozenset(), names, found)
     return {name: set(leaves) for name, leaves in found.items() if leaves}
 
 
-def _leaf_dominators(model, inherited, names, found):
-    """Fills `found` for `model`'s leaves; returns the leaves dominating its output."""
+def _model_dominators(model, inherited, names, found):
+    """Fills `found` for `model`'s layers; returns the layers dominating its output."""
     layers = list(model.layers)
     above = _direct_dominators(model, layers)
-    outputs = {}  # id(layer) -> the leaves that dominate its output
+    outputs = {}  # id(layer) -> the watched layers that dominate its output
     for layer in layers:
         before = set(inherited)
         for other in (above or {}).get(id(layer), ()):
             before |= outputs.get(other, set())
-        if isinstance(layer, keras.Model):
-            outputs[id(layer)] = before | _leaf_dominators(layer, frozenset(before), names, found)
-            continue
-        name = names.get(id(layer), "/")
-        if "/" not in name:  # names made unique by a path are left out
-            found[name] = before
-        outputs[id(layer)] = before | {name}
+        outputs[id(layer)] = _layer_dominators(layer, before, names, found)
     if above is None or not layers:
         return set(inherited)
     if isinstance(model, keras.Sequential):
         return outputs[id(layers[-1])]
-    ends = [outputs.get(id(op), set(inherited)) for op in _output_operations(model)]
+    ends = [outputs.get(id(op), set(inherited)) for op in _graph.output_operations(model)]
     return set.intersection(*ends) if ends else set(inherited)
 
 
+def _layer_dominators(layer, before, names, found):
+    """Fills `found` for `layer` (and what it holds), which every path to
+    goes through `before`; returns the layers dominating its output."""
+    if isinstance(layer, keras.Model):
+        return before | _model_dominators(layer, frozenset(before), names, found)
+    for inner in sublayers(layer):
+        _layer_dominators(inner, before, names, found)
+    name = names.get(id(layer), "/")
+    if "/" not in name:  # names made unique by a path are left out
+        found[name] = before
+    return before | {name}
+
+
 def _direct_dominators(model, layers):
-    """`{id(layer): {id(layer), ...}}` among `model`'s direct layers, or `None`
-    for a subclassed model."""
+    """`{id(layer): {id(layer), ...}}` among `model`'s direct layers (X is
+    listed for L when every path to every call of L goes through a call of
+    X), or `None` for a subclassed model."""
     if isinstance(model, keras.Sequential):
         return {id(layer): {id(other) for other in layers[:i]} for i, layer in enumerate(layers)}
-    if not getattr(model, "_inbound_nodes", None) and not _output_operations(model):
+    calls = _graph.call_nodes(model)
+    if calls is None:
         return None
-    nodes = {id(layer): layer._inbound_nodes[0] for layer in layers
-             if len(getattr(layer, "_inbound_nodes", ())) == 1}
-    if not nodes:
-        return None
+    calls = {id(layer): calls[id(layer)] for layer in layers if id(layer) in calls}
     found = {}
-    for blocked_id, blocked in nodes.items():
-        memo = {}
-        for layer_id, node in nodes.items():
-            if layer_id != blocked_id and not _reachable(node, blocked, memo):
+    for blocked_id, blocked_calls in calls.items():
+        memo, blocked = {}, {id(node) for node in blocked_calls}
+        for layer_id, nodes in calls.items():
+            if layer_id != blocked_id and not any(
+                _graph.reachable(node, blocked, memo) for node in nodes
+            ):
                 found.setdefault(layer_id, set()).add(blocked_id)
     return found
-
-
-def _output_operations(model):
-    """The operations making a functional model's outputs (none if subclassed)."""
-    try:
-        outputs = model.outputs
-    except (AttributeError, ValueError):
-        return []
-    return [tensor._keras_history[0] for tensor in (outputs or [])
-            if getattr(tensor, "_keras_history", None)]
-
-
-def _reachable(node, blocked, memo):
-    """Whether `node` is reached from an input without passing through `blocked`."""
-    key = id(node)
-    if key not in memo:
-        memo[key] = False  # guards against cycles (none in a Keras graph)
-        parents = node.parent_nodes
-        if node is blocked:
-            memo[key] = False
-        elif not parents:
-            memo[key] = True
-        else:
-            memo[key] = any(_reachable(parent, blocked, memo) for parent in parents)
-    return memo[key]

@@ -75,6 +75,9 @@ class StepRecorder:
         self._activation_layers = activation_layers
         self._local = threading.local()
         self.layout = None
+        #: Slots of the gradient layers that the traced step's `apply` got
+        #: no gradient for (a sublayer that a user-defined layer never calls).
+        self.slots_without_gradients = set()
         gradients = requests.get("gradients")
         # Variables made while the step is traced make TF trace it twice, so
         # they are made here when possible: gradient layers once the model is
@@ -283,6 +286,8 @@ class StepRecorder:
                 pairs, self._slots, len(self._gradient_layers), self.model, scale
             )
             local.gradients = (sums, weights)
+            received = {self._slots[id(weight)] for weight in weights}
+            self.slots_without_gradients = set(range(len(self._gradient_layers))) - received
         return result
 
     def _snapshot_weights(self, weights):

@@ -10,6 +10,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_recipes.callbacks import _graph
+
 #: Activation kinds and the rules that apply to them. `dead` counts units that
 #: are <= 0 for every example of the batch; `saturated` is the predicate on
 #: outputs that counts as a flat end of the function; `range` fixes the
@@ -45,6 +47,21 @@ _ACTIVATION_LAYERS = (
 )
 
 
+#: Layers whose output keeps their input's layout (element-wise maps,
+#: normalizations along any axis, noise, element-wise merges): a unit of
+#: their output is a unit of what feeds them.
+LAYOUT_PRESERVING_LAYERS = (
+    keras.layers.Activation, keras.layers.ReLU, keras.layers.LeakyReLU, keras.layers.ELU,
+    keras.layers.PReLU, keras.layers.Softmax, keras.layers.Identity,
+    keras.layers.BatchNormalization, keras.layers.LayerNormalization,
+    keras.layers.GroupNormalization, keras.layers.UnitNormalization,
+    keras.layers.Dropout, keras.layers.GaussianNoise, keras.layers.GaussianDropout,
+    keras.layers.AlphaDropout, keras.layers.ActivityRegularization,
+    keras.layers.Add, keras.layers.Subtract, keras.layers.Multiply,
+    keras.layers.Average, keras.layers.Maximum, keras.layers.Minimum,
+)
+
+
 def activation_name(layer):
     """The name of `layer`'s activation, or `None` if it has none.
 
@@ -70,13 +87,34 @@ def activation_name(layer):
 
 
 def unit_axis(layer):
-    """The axis of `layer`'s output that holds its units (channels): 1 for
-    a layer with `data_format="channels_first"` (2 inside `TimeDistributed`,
-    which adds the time axis), else -1."""
+    """The axis of `layer`'s output that holds its units (channels).
+
+    1 for a layer with `data_format="channels_first"` (2 inside
+    `TimeDistributed`, which adds the time axis). A layer that keeps its
+    input's layout (`LAYOUT_PRESERVING_LAYERS`: a standalone `ReLU` after a
+    channels-first convolution, through `BatchNormalization(axis=1)` or an
+    `Add`) has the axis of the layers feeding it, when Keras recorded them
+    (functional and Sequential models) and they all agree. Else -1.
+    """
+    return _unit_axis(layer, {})
+
+
+def _unit_axis(layer, memo):
+    if id(layer) in memo:
+        return memo[id(layer)]
+    memo[id(layer)] = -1  # guards against cycles (none in a Keras graph)
     if isinstance(layer, keras.layers.TimeDistributed):
-        inner = unit_axis(layer.layer)
-        return inner if inner < 0 else inner + 1
-    return 1 if getattr(layer, "data_format", None) == "channels_first" else -1
+        inner = _unit_axis(layer.layer, memo)
+        axis = inner if inner < 0 else inner + 1
+    elif getattr(layer, "data_format", None) is not None:
+        axis = 1 if layer.data_format == "channels_first" else -1
+    elif isinstance(layer, LAYOUT_PRESERVING_LAYERS):
+        axes = {_unit_axis(feeder, memo) for feeder in _graph.inbound_layers(layer)}
+        axis = axes.pop() if len(axes) == 1 else -1
+    else:
+        axis = -1
+    memo[id(layer)] = axis
+    return axis
 
 
 def statistics_size(bins):

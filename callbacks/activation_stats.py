@@ -27,9 +27,11 @@ class ActivationStats(_monitor.Monitor):
     above 0.99, tanh outputs beyond +-0.99; NaN for other activations), the
     fraction of dead units (ReLU units or channels that are <= 0 for every
     example of the batch; NaN for other activations) and a histogram. The
-    sublayers of a custom layer (a `keras.layers.Layer` that calls Dense
-    layers inside its `call`) are not watched: only its own output is, if
-    it has an `activation` callable.
+    sublayers of a user-defined layer (a `keras.layers.Layer` subclass that
+    holds Dense layers, such as a residual block) are watched too, however
+    deep; the layer's own output is watched if it has an `activation`.
+    Dead units are counted along the channel axis of a `channels_first`
+    layer, and of a standalone `ReLU`/`Activation` layer fed by one.
 
     The numbers come from the training step's own forward pass, computed
     inside the compiled step: no extra forward pass, nothing added to `logs`,

@@ -29,7 +29,10 @@ class GradientMonitor(_monitor.Monitor):
     kernel gradient (kernels, recurrent kernels, embeddings; every non-bias
     weight for normalization layers) as the optimizer receives it, unscaled
     under mixed precision and summed over replicas under a distribution
-    strategy. Norms are computed at EVERY step inside the compiled step (one
+    strategy. The sublayers of a user-defined layer (a `keras.layers.Layer`
+    subclass holding Dense layers, such as a residual block) are layers of
+    their own; the user-defined layer keeps the weights that belong to none
+    of them. Norms are computed at EVERY step inside the compiled step (one
     op per kernel), so `grad_norm_max` and `non_finite` cover all the steps
     since the previous record; the weight norm and the update-to-weight ratio
     are measured on logging steps. Nothing is added to `logs` and the model
@@ -99,8 +102,14 @@ class GradientMonitor(_monitor.Monitor):
         step, columns = layout.gradient_snapshot(vector, since=self._last_step)
         if step < 0:
             return None
-        record = {"step": step, "epoch": self._epoch, "layers": list(layout.gradient_layers)}
-        record.update(columns)
+        # A layer the optimizer gets no gradient for (a sublayer that its
+        # user-defined layer never calls) has no row: its zeros are no
+        # vanishing gradient.
+        keep = [i for i in range(len(layout.gradient_layers))
+                if i not in self._core.slots_without_gradients]
+        record = {"step": step, "epoch": self._epoch,
+                  "layers": [layout.gradient_layers[i] for i in keep]}
+        record.update({name: np.asarray(values)[keep] for name, values in columns.items()})
         if record["non_finite"].sum() > 0:
             self._react(f"non-finite (NaN or Inf) gradients in {int(record['non_finite'].sum())} layer-steps by step {step}")
         return record
