@@ -1,9 +1,12 @@
-"""The loss of guessing, and the floor a loss cannot go below (pure readers).
+"""The loss of guessing, and the floors a loss cannot go below (pure readers).
 
 The chance level is the loss of the best prediction that ignores the input:
 for a cross-entropy the entropy of the label prior (`ln C` for C balanced
 classes), for the mean squared error the variance of the targets, for the
-mean absolute error their mean absolute deviation from the median.
+mean absolute error their mean absolute deviation from the median. The
+perfect loss is the loss of predicting every target exactly: 0, except for
+a cross-entropy on soft targets (label smoothing makes them soft), where it
+is their entropy.
 """
 
 import math
@@ -137,6 +140,55 @@ def loss_floor(model):
     return None
 
 
+def perfect_loss(model, targets=None):
+    """The loss of predicting every target exactly: the mean entropy of the
+    targets as the compiled cross-entropy sees them (after label smoothing),
+    else 0 (hard labels without smoothing, other losses, several outputs).
+
+    Binary label smoothing 0.3 turns labels 0 and 1 into 0.15 and 0.85: no
+    prediction takes the loss below their entropy, 0.423, so progress is
+    measured down to there, not to 0. Without `targets` the labels are taken
+    as hard ones (one-hot rows, or 0 and 1).
+
+    Args:
+        model: The compiled model.
+        targets: The training targets (`check_targets(y)`), or `None`.
+            Defaults to `None`.
+
+    Returns:
+        A float >= 0.
+    """
+    if isinstance(targets, str) or not _single_loss(model):
+        return 0.0
+    kind, smoothing = _model_parts.classification_kind(model), _smoothing(model)
+    if kind == "binary":
+        labels = np.zeros(1) if targets is None else targets.reshape(-1).astype("float64")
+        smoothed = labels * (1.0 - smoothing) + 0.5 * smoothing
+        return _entropy(np.stack([smoothed, 1.0 - smoothed], axis=-1))
+    units = output_units(model)
+    if kind != "categorical" or _sparse(model) or (targets is None and not units):
+        return 0.0
+    rows = np.eye(units)[:1] if targets is None else targets.reshape(-1, targets.shape[-1])
+    return _entropy(rows * (1.0 - smoothing) + smoothing / rows.shape[-1])
+
+
+def _smoothing(model):
+    return float(getattr(model.loss, "label_smoothing", 0.0) or 0.0)
+
+
+def _sparse(model):
+    return isinstance(model.loss, keras.losses.SparseCategoricalCrossentropy) or (
+        _model_parts.loss_name(model) in _SPARSE_NAMES)
+
+
+def _entropy(rows):
+    """The entropy of a distribution, or the mean entropy of the rows of an
+    array of them (0 log 0 counts as 0)."""
+    rows = np.asarray(rows, dtype="float64")
+    logs = np.log(np.where(rows > 0, rows, 1.0))
+    return float(np.mean(-np.sum(rows * logs, axis=-1)))
+
+
 def target_chance(model, targets):
     """The chance level of the compiled loss on `targets`, or `None` for
     losses without one here (multiple outputs, Huber, custom losses) and for
@@ -153,24 +205,17 @@ def _target_chance(model, targets):
     if targets is None or isinstance(targets, str) or not _single_loss(model):
         return None
     kind = _model_parts.classification_kind(model)
-    smoothing = float(getattr(model.loss, "label_smoothing", 0.0) or 0.0)
     if kind == "binary":
-        return _binary_entropy(targets, smoothing)
+        return _binary_entropy(targets, _smoothing(model))
     if kind == "categorical":
-        if isinstance(model.loss, keras.losses.SparseCategoricalCrossentropy) or (
-                _model_parts.loss_name(model) in _SPARSE_NAMES):
+        if _sparse(model):
             ignored = getattr(model.loss, "ignore_class", None)
             return _class_id_entropy(targets, output_units(model), ignored)
-        return _one_hot_entropy(targets, output_units(model), smoothing)
+        return _one_hot_entropy(targets, output_units(model), _smoothing(model))
     chance = REGRESSION_CHANCE.get(_model_parts.loss_name(model))
     if chance is None:
         return None
     return chance(targets.reshape(len(targets), -1).astype("float64"))
-
-
-def _entropy(prior):
-    prior = prior[prior > 0]
-    return float(-np.sum(prior * np.log(prior)))
 
 
 def _binary_entropy(targets, smoothing):
@@ -182,7 +227,7 @@ def _binary_entropy(targets, smoothing):
         )
     positive = targets.reshape(len(targets), -1).astype("float64").mean(axis=0)
     positive = positive * (1.0 - smoothing) + 0.5 * smoothing
-    return float(np.mean([_entropy(np.array([p, 1.0 - p])) for p in positive]))
+    return _entropy(np.stack([positive, 1.0 - positive], axis=-1))
 
 
 def _class_id_entropy(targets, units, ignored):

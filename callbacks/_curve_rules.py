@@ -4,9 +4,13 @@ Seed 003, guideline step 6: needs more training, overfitting, underfitting,
 plus the symptoms of a bad learning rate (oscillating, diverging, not
 decreasing, non-finite). Every rule reads a window of epochs and measures
 loss changes in units of the reference loss (see `diagnosis_thresholds`).
+With label smoothing the loss cannot fall below the entropy of the smoothed
+targets (the perfect loss): losses are then read as the part above it, and
+changes in units of the reference minus it.
 """
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -18,6 +22,32 @@ from keras_recipes.callbacks.findings import Finding
 _STOPPING_KINDS = ("diverging_loss", "loss_not_decreasing", "oscillating_loss")
 
 
+class LossScale(NamedTuple):
+    """What the curve rules measure losses against.
+
+    `reference` is the chance level (or the loss at the start), `chance` the
+    chance level or `None`, `perfect` the loss of a perfect prediction (see
+    `_chance_level.perfect_loss`): a loss is read as its part above
+    `perfect`, a change in units of `reference - perfect`.
+    """
+
+    reference: float
+    chance: float = None
+    perfect: float = 0.0
+
+    @property
+    def unit(self):
+        return self.reference - self.perfect
+
+    def above(self, loss):
+        """How far `loss` is above the perfect loss."""
+        return loss - self.perfect
+
+    def level(self, fraction, top):
+        """The loss `fraction` of the way from the perfect loss up to `top`."""
+        return self.perfect + fraction * (top - self.perfect)
+
+
 def reference_loss(curves, chance_loss=None, initial_loss=None):
     """The loss scale: the chance level if known, else the loss at the start."""
     if chance_loss is not None:
@@ -25,24 +55,33 @@ def reference_loss(curves, chance_loss=None, initial_loss=None):
     return float(initial_loss if initial_loss is not None else curves["loss"].iloc[0])
 
 
-def progress(curves, reference):
-    """Fraction of the reference loss removed by the end: 1 - last / reference."""
-    last = float(curves["loss"].iloc[-1])
+def usable_perfect(perfect, reference):
+    """`perfect` if it is a floor below `reference`, else 0 (a weighted loss,
+    or a chance level given for one, may sit below the entropy of the targets)."""
+    return float(perfect) if perfect and 0.0 < perfect < reference else 0.0
+
+
+def progress(curves, reference, perfect=0.0):
+    """Fraction of the way from `reference` down to `perfect` the loss went
+    by the end (1 - last / reference for a perfect loss of 0)."""
+    last, perfect = float(curves["loss"].iloc[-1]), usable_perfect(perfect, reference)
     if not math.isfinite(last) or reference <= 0:
         return -math.inf
-    return 1.0 - last / reference
+    return 1.0 - (last - perfect) / (reference - perfect)
 
 
-def worst(curves, reference):
-    """(the highest epoch training loss in multiples of `reference`, its epoch)."""
+def worst(curves, reference, perfect=0.0):
+    """(the highest epoch training loss in multiples of `reference`, both
+    counted above `perfect`, and its epoch)."""
     losses = curves["loss"].to_numpy(dtype="float64")
     if not np.isfinite(losses).all() or reference <= 0:
         return math.inf, len(losses) - 1
-    epoch = int(np.argmax(losses))
-    return float(losses[epoch]) / reference, epoch
+    epoch, perfect = int(np.argmax(losses)), usable_perfect(perfect, reference)
+    return float(losses[epoch] - perfect) / (reference - perfect), epoch
 
 
-def curve_findings(curves, reference, t, suggestion=None, start=None, chance=None, floor=None):
+def curve_findings(curves, reference, t, suggestion=None, start=None, chance=None, floor=None,
+                   perfect=0.0):
     """Findings about the curves `curves` (columns `loss`, optional `val_loss`).
 
     Args:
@@ -56,6 +95,9 @@ def curve_findings(curves, reference, t, suggestion=None, start=None, chance=Non
             validation loss stuck at chance cannot be told).
         floor: The lowest loss valid labels allow (0 for a cross-entropy),
             or `None` if unknown.
+        perfect: The loss of a perfect prediction (the entropy of the
+            targets after label smoothing, see `_chance_level.perfect_loss`).
+            Defaults to `0.0`.
     """
     loss = curves["loss"].to_numpy(dtype="float64")
     below = _below_floor(curves, reference, t, floor)
@@ -65,22 +107,30 @@ def curve_findings(curves, reference, t, suggestion=None, start=None, chance=Non
     if len(bad):
         evidence = {"epoch_loss": float(loss[bad[0]]), "last_finite_loss": _last_finite(loss)}
         return [Finding("non_finite", None, int(bad[0]), None, evidence, advice_for("non_finite", suggestion))]
-    if len(loss) < t["min_epochs"] or not reference > 0:
+    scale = LossScale(float(reference), chance, usable_perfect(perfect, reference))
+    if len(loss) < t["min_epochs"] or not scale.unit > 0:
         return []
     val = curves["val_loss"].to_numpy(dtype="float64") if "val_loss" in curves else None
     found, start = [], float(loss[0] if start is None else start)
     for rule in (_oscillating, _diverging, _not_decreasing, _overfitting,
                  _underfitting, _needs_more_training):
-        finding = rule(loss, val, float(reference), t, start, chance)
-        if finding is not None:
-            # A rule may name advice of its own, for a cause of its kind.
-            kind, epoch, evidence, *advice = finding
-            evidence = {key: _plain(value) for key, value in evidence.items()}
-            advice = advice_for(advice[0] if advice else kind, suggestion)
-            found.append(Finding(kind, None, epoch, None, evidence, advice))
+        result = rule(loss, val, scale, t, start)
+        if result is not None:
+            found.append(_finding(result, scale, suggestion))
         if found and found[-1].kind in _STOPPING_KINDS:
             break
     return found
+
+
+def _finding(result, scale, suggestion):
+    """A rule's `(kind, epoch, evidence[, advice kind])` as a `Finding` (a
+    rule may name advice of its own, for a cause of its kind)."""
+    kind, epoch, evidence, *advice = result
+    evidence = {key: _plain(value) for key, value in evidence.items()}
+    if scale.perfect > 0:
+        evidence["perfect_loss"] = scale.perfect
+    advice = advice_for(advice[0] if advice else kind, suggestion)
+    return Finding(kind, None, epoch, None, evidence, advice)
 
 
 def _below_floor(curves, reference, t, floor):
@@ -100,32 +150,72 @@ def _below_floor(curves, reference, t, floor):
     return None
 
 
-def _diverging(loss, val, ref, t, start, chance=None):
+def _diverging(loss, val, scale, t, start):
     best = int(np.argmin(loss))
-    rise = (loss[-1] - loss[best]) / ref
-    if loss[-1] > t["diverging_factor"] * loss[best] and rise > t["diverging_rise"]:
+    rise = (loss[-1] - loss[best]) / scale.unit
+    grew = scale.above(loss[-1]) > t["diverging_factor"] * scale.above(loss[best])
+    if grew and rise > t["diverging_rise"]:
         return "diverging_loss", best + 1, {"best_loss": loss[best], "last_loss": loss[-1]}
     return None
 
 
-def _not_decreasing(loss, val, ref, t, start, chance=None):
-    drop = (start - float(np.min(loss))) / ref
+def _not_decreasing(loss, val, scale, t, start):
+    drop = (start - float(np.min(loss))) / scale.unit
     if drop < t["not_decreasing_drop"]:
         evidence = {"start_loss": start, "best_loss": float(np.min(loss)), "epochs": len(loss)}
         return "loss_not_decreasing", 0, evidence
     return None
 
 
-def _oscillating(loss, val, ref, t, start, chance=None):
-    steps = np.diff(loss) / ref
-    rises, falls = steps > t["oscillation_rise"], steps < -t["oscillation_rise"]
-    fraction = float(rises.mean())
-    if rises.sum() >= 2 and falls.sum() >= 2 and fraction >= t["oscillation_fraction"]:
-        first = int(np.flatnonzero(rises)[0]) + 1
-        evidence = {"rising_epochs": int(rises.sum()), "falling_epochs": int(falls.sum()),
-                    "largest_rise": float(np.max(np.diff(loss))), "reference_loss": ref}
-        return "oscillating_loss", first, evidence
+def _jumps(values, scale, t):
+    """(epochs the loss rose by a jump, epochs it fell by one), as boolean arrays."""
+    steps = np.diff(values) / scale.unit
+    return steps > t["oscillation_rise"], steps < -t["oscillation_rise"]
+
+
+def _oscillates(values, scale, t):
+    rises, falls = _jumps(values, scale, t)
+    return rises.sum() >= 2 and falls.sum() >= 2 and rises.mean() >= t["oscillation_fraction"]
+
+
+def _oscillating(loss, val, scale, t, start):
+    """`oscillating_loss`: the loss jumps up and down.
+
+    The validation loss reads the weights at one point of each epoch, the
+    training loss is a mean over an epoch of moving weights (with dropout
+    on). Jumps of the training loss alone, while the validation loss never
+    jumps up twice, are the noise of dropout or small batches, not of too
+    big steps; jumps of the validation loss alone are (the epoch means
+    smooth the training loss), unless it rises beyond them (overfitting).
+    """
+    validated, epochs = (None, None) if val is None else _validated(loss, val)[1:]
+    if validated is not None and len(validated) < t["min_epochs"]:
+        validated = None
+    confirmed = validated is None or _jumps(validated, scale, t)[0].sum() >= 2
+    if _oscillates(loss, scale, t) and confirmed:
+        return _oscillation(loss, np.arange(len(loss)), "loss", scale, t)
+    if (validated is not None and _oscillates(validated, scale, t)
+            and not _rises_beyond_noise(validated, t)):
+        return _oscillation(validated, epochs, "val_loss", scale, t)
     return None
+
+
+def _oscillation(values, epochs, curve, scale, t):
+    rises, falls = _jumps(values, scale, t)
+    evidence = {"curve": curve, "rising_epochs": int(rises.sum()),
+                "falling_epochs": int(falls.sum()), "largest_rise": float(np.max(np.diff(values))),
+                "reference_loss": scale.reference}
+    return "oscillating_loss", int(epochs[np.flatnonzero(rises)[0] + 1]), evidence
+
+
+def _rises_beyond_noise(values, t):
+    """Whether the best of the last `curve_window` epochs is higher than the
+    best before by more than the loss moved per epoch (the median change)
+    since its best: a rise that held, not one noisy epoch."""
+    w = min(t["curve_window"], len(values) - 1)
+    since_best = values[int(np.argmin(values)):]
+    noise = float(np.median(np.abs(np.diff(since_best)))) if len(since_best) > 1 else 0.0
+    return -_window_drop(values, w) > noise
 
 
 def _validated(loss, val):
@@ -135,35 +225,36 @@ def _validated(loss, val):
     return loss[epochs], val[epochs], epochs
 
 
-def _stuck_at_chance(val, t, chance):
+def _stuck_at_chance(val, t, scale):
     """Whether the validated losses `val` never went materially below chance
     and stopped falling: a validation loss still falling (toward chance from
     above, as after a BatchNormalization lag or on a validation set with
     another label prior) is progress, not a verdict yet."""
+    chance = scale.chance
     if chance is None or len(val) < t["min_epochs"]:
         return False
-    if float(np.min(val)) < (1.0 - t["chance_margin"]) * chance:
+    if float(np.min(val)) < scale.level(1.0 - t["chance_margin"], chance):
         return False
     w = min(t["curve_window"], len(val) - 1)
-    return _window_drop(val, w) / chance < t["plateau_drop"]
+    return _window_drop(val, w) / scale.above(chance) < t["plateau_drop"]
 
 
-def _memorizing(loss, val, t, chance):
+def _memorizing(loss, val, t, scale):
     """`overfitting` of a model that learned nothing that carries over: the
     training loss fell well below chance, the validation loss never did."""
-    if not _stuck_at_chance(val, t, chance):
+    if not _stuck_at_chance(val, t, scale):
         return None
-    level = (1.0 - t["memorize_drop"]) * chance
+    level = scale.level(1.0 - t["memorize_drop"], scale.chance)
     if loss[-1] > level:
         return None
     first = int(np.flatnonzero(loss <= level)[0])
-    return "overfitting", first, _chance_evidence(loss, val, chance), "memorization"
+    return "overfitting", first, _chance_evidence(loss, val, scale.chance), "memorization"
 
 
-def _overfitting(loss, val, ref, t, start, chance=None):
+def _overfitting(loss, val, scale, t, start):
     if val is None:
         return None
-    memorized = _memorizing(loss, _validated(loss, val)[1], t, chance)
+    memorized = _memorizing(loss, _validated(loss, val)[1], t, scale)
     if memorized is not None:
         return memorized
     loss, val, epochs = _validated(loss, val)
@@ -171,8 +262,9 @@ def _overfitting(loss, val, ref, t, start, chance=None):
         return None
     best = int(np.argmin(val))
     rise = val[-1] - val[best]
-    if (epochs[-1] - epochs[best] >= t["overfit_patience"] and rise > t["overfit_rise"] * val[best]
-            and rise > t["overfit_min_rise"] * ref and loss[-1] < loss[best]):
+    if (epochs[-1] - epochs[best] >= t["overfit_patience"]
+            and rise > t["overfit_rise"] * scale.above(val[best])
+            and rise > t["overfit_min_rise"] * scale.unit and loss[-1] < loss[best]):
         evidence = {"best_val_epoch": int(epochs[best]), "best_val_loss": val[best],
                     "last_val_loss": val[-1], "last_loss": loss[-1]}
         return "overfitting", int(epochs[best]) + 1, evidence
@@ -185,29 +277,50 @@ def _window_drop(values, w):
     return float(np.min(values[:-w]) - np.min(values[-w:]))
 
 
-def _underfitting(loss, val, ref, t, start, chance=None):
-    w = min(t["curve_window"], len(loss) - 1)
-    recent_drop = _window_drop(loss, w) / ref
+def _underfitting(loss, val, scale, t, start):
     checked = None if val is None else _validated(loss, val)
     if checked is not None and not len(checked[1]):
         checked = None  # never validated: judged on the training loss alone
-    gap_ok = checked is None or abs(checked[1][-1] - checked[0][-1]) <= t["underfit_gap"] * checked[0][-1]
-    if recent_drop < t["plateau_drop"] and loss[-1] > t["underfit_level"] * ref and gap_ok:
-        evidence = {"last_loss": loss[-1], "reference_loss": ref, "window_drop": recent_drop * ref}
-        if checked is not None:
-            evidence["last_val_loss"] = checked[1][-1]
-        return "underfitting", len(loss) - w, evidence
-    return None if checked is None else _nothing_learned(loss, checked[1], t, chance)
+    judged = _underfit_curve(loss, checked, scale, t)
+    if judged is not None:
+        values, epochs, name = judged
+        w = min(t["curve_window"], len(values) - 1)
+        recent_drop = _window_drop(values, w) / scale.unit
+        high = scale.above(values[-1]) > t["underfit_level"] * scale.unit
+        if recent_drop < t["plateau_drop"] and high:
+            evidence = {"last_loss": loss[-1], "reference_loss": scale.reference,
+                        name: recent_drop * scale.unit}
+            if checked is not None:
+                evidence["last_val_loss"] = checked[1][-1]
+            return "underfitting", int(epochs[-w]), evidence
+    return None if checked is None else _nothing_learned(loss, checked[1], t, scale)
 
 
-def _nothing_learned(loss, val, t, chance):
+def _underfit_curve(loss, checked, scale, t):
+    """(losses, epochs, name of their window drop) the plateau and level of
+    underfitting are read on: the training loss; the validation loss if it
+    ends well below it (dropout, on in training only, inflates the training
+    loss); `None` if it ends well above it (a gap is no underfitting)."""
+    whole = loss, np.arange(len(loss)), "window_drop"
+    if checked is None:
+        return whole
+    train, val, epochs = checked
+    gap, allowed = val[-1] - train[-1], t["underfit_gap"] * scale.above(train[-1])
+    if gap > allowed:
+        return None
+    return (val, epochs, "window_val_drop") if -gap > allowed else whole
+
+
+def _nothing_learned(loss, val, t, scale):
     """`underfitting` of a model whose validation loss stayed at chance and
     stopped improving, while the training loss did not fall well below it
     (heavy dropout keeps it above: the gap is no sign of learning)."""
-    if not _stuck_at_chance(val, t, chance) or loss[-1] <= (1.0 - t["memorize_drop"]) * chance:
+    if not _stuck_at_chance(val, t, scale):
+        return None
+    if loss[-1] <= scale.level(1.0 - t["memorize_drop"], scale.chance):
         return None
     w = min(t["curve_window"], len(val) - 1)
-    return "underfitting", len(loss) - w, _chance_evidence(loss, val, chance)
+    return "underfitting", len(loss) - w, _chance_evidence(loss, val, scale.chance)
 
 
 def _chance_evidence(loss, val, chance):
@@ -215,7 +328,7 @@ def _chance_evidence(loss, val, chance):
             "last_val_loss": val[-1], "last_loss": loss[-1]}
 
 
-def _needs_more_training(loss, val, ref, t, start, chance=None):
+def _needs_more_training(loss, val, scale, t, start):
     # Seed 003: BOTH curves still improving. A training loss alone keeps
     # falling long after the model stopped getting better.
     if val is None:
@@ -225,10 +338,10 @@ def _needs_more_training(loss, val, ref, t, start, chance=None):
     w_val = min(t["curve_window"], len(val) - 1)
     if w_val < 1:
         return None
-    drops = [_window_drop(loss, w) / ref, _window_drop(val, w_val) / ref]
+    drops = [_window_drop(loss, w) / scale.unit, _window_drop(val, w_val) / scale.unit]
     if min(drops) > t["improving_drop"]:
-        evidence = {"window_epochs": w, "window_drop": drops[0] * ref,
-                    "window_val_drop": drops[1] * ref}
+        evidence = {"window_epochs": w, "window_drop": drops[0] * scale.unit,
+                    "window_val_drop": drops[1] * scale.unit}
         return "needs_more_training", len(loss) - w, evidence
     return None
 

@@ -43,7 +43,7 @@ KIND_ORDER = (
 
 def diagnose(curves, gradients, activations, t, chance_loss=None, initial_loss=None,
              suggestion=None, initial_penalty=0.0, dominators=None, regularized=False,
-             loss_floor=None, start_scaled=False):
+             loss_floor=None, start_scaled=False, perfect_loss=0.0):
     """All findings for one training run.
 
     Args:
@@ -68,6 +68,10 @@ def diagnose(curves, gradients, activations, t, chance_loss=None, initial_loss=N
             reference against the larger of the reference and the starting
             loss (a regression's chance level is its targets' variance, far
             below what an untrained network starts at for targets far from 0).
+        perfect_loss: The loss of a perfect prediction (the entropy of the
+            targets after label smoothing, see `_chance_level.perfect_loss`):
+            losses are measured above it, progress as the fraction of the way
+            from the reference down to it. 0 if none.
 
     Returns:
         A list of `Finding`s in `KIND_ORDER`, at most one non-finite finding.
@@ -76,15 +80,15 @@ def diagnose(curves, gradients, activations, t, chance_loss=None, initial_loss=N
     if curves is not None and len(curves) and "loss" in curves:  # an empty fit logs nothing
         reference = _curve_rules.reference_loss(curves, chance_loss, initial_loss)
         found = _curve_rules.curve_findings(curves, reference, t, suggestion, initial_loss,
-                                            chance_loss, loss_floor)
+                                            chance_loss, loss_floor, perfect_loss)
         curve["kinds"] = [finding.kind for finding in found]
         # A loss below its floor measures no progress: it confirms no layer symptom.
         measured = "invalid_loss" not in curve["kinds"]
         if measured and (len(curves) >= t["min_epochs"] or "non_finite" in curve["kinds"]):
-            curve["progress"] = _curve_rules.progress(curves, reference)
+            curve["progress"] = _curve_rules.progress(curves, reference, perfect_loss)
             scale = max(reference, initial_loss or 0.0) if start_scaled else reference
             curve["worst"], curve["worst_epoch"] = _curve_rules.worst(
-                curves, scale + (initial_penalty or 0.0))
+                curves, scale + (initial_penalty or 0.0), perfect_loss)
     # Once a NaN went through the network its statistics say nothing more.
     finite_gradients, finite_activations = _before_non_finite(gradients, activations)
     layer_found = (

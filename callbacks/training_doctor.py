@@ -59,7 +59,9 @@ class TrainingDoctor(keras.callbacks.Callback):
     level is then `overfitting` if the training loss falls well below it
     (labels that do not match the inputs), else `underfitting`. Without a
     chance level (other losses, no `y`), the loss at the start is the
-    reference.
+    reference. With label smoothing (or soft labels in `y`) a cross-entropy
+    cannot fall below the entropy of the targets it is given (0.423 for
+    binary smoothing 0.3): progress is measured down to there, not to 0.
 
     Args:
         every_n_batches: The monitors record every this many steps.
@@ -129,6 +131,7 @@ class TrainingDoctor(keras.callbacks.Callback):
     def _reset(self):
         self._epochs, self._initial_loss, self._chance_loss = [], None, None
         self._target_chance, self._loss_floor, self._classification = None, None, True
+        self._perfect_loss = 0.0
         self._initial_penalty, self._dominators, self._decay = 0.0, {}, False
         self._model_read = False
         self._first_epoch, self._epoch = None, None
@@ -166,6 +169,7 @@ class TrainingDoctor(keras.callbacks.Callback):
         chances = (self.chance_loss, self._target_chance, _chance_level.model_chance(self.model))
         self._chance_loss = next((chance for chance in chances if chance is not None), None)
         self._loss_floor = _chance_level.loss_floor(self.model)
+        self._perfect_loss = _chance_level.perfect_loss(self.model, self._targets)
         self._classification = _model_parts.classification_kind(self.model) is not None
         self._initial_penalty = _model_parts.regularization_penalty(self.model)
         self._dominators = _layers.dominators(self.model)
@@ -225,6 +229,7 @@ class TrainingDoctor(keras.callbacks.Callback):
             # A regression's chance level (the targets' variance) is no scale
             # for its first epochs: an untrained network predicts about 0.
             start_scaled=self._chance_loss is not None and not self._classification,
+            perfect_loss=self._perfect_loss,
         )
 
     def _regularized(self):

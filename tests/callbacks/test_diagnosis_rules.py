@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from keras_recipes.callbacks import DIAGNOSIS_THRESHOLDS
+from keras_recipes.callbacks import _curve_rules
 from keras_recipes.callbacks._diagnosis import diagnose
 from keras_recipes.callbacks.diagnosis_thresholds import resolve_thresholds
 
@@ -380,3 +381,121 @@ def test_a_loss_below_its_floor_is_invalid_not_progress():
     found = diagnose(curves, _gradients({}), _activations(dead), resolve_thresholds(),
                      initial_loss=-0.5, loss_floor=0.0)
     assert [f.kind for f in found] == ["invalid_loss"]
+
+
+def _floats(text):
+    return [float(value) for value in text.split()]
+
+
+# Balanced binary labels, binary cross-entropy with label_smoothing=0.3 (the
+# study's B7, measured): 0.95 validation accuracy; the loss settles at 0.478,
+# 0.055 above the entropy of the smoothed targets (0.15 and 0.85).
+SMOOTHED_BINARY = pd.DataFrame({
+    "loss": _floats("0.700 0.547 0.517 0.506 0.499 0.495 0.493 0.490 0.489 0.487 "
+                    "0.486 0.485 0.483 0.482 0.481 0.481 0.480 0.479 0.478 0.478"),
+    "val_loss": _floats("0.578 0.528 0.513 0.506 0.501 0.498 0.496 0.494 0.492 0.491 "
+                        "0.490 0.489 0.488 0.487 0.487 0.486 0.485 0.485 0.484 0.484")})
+SMOOTHING_FLOOR = -(0.15 * math.log(0.15) + 0.85 * math.log(0.85))
+
+
+def test_label_smoothing_progress_is_measured_down_to_its_floor():
+    binary, t = math.log(2), resolve_thresholds()
+    assert SMOOTHING_FLOOR == pytest.approx(0.422709, abs=1e-6)
+    assert diagnose(SMOOTHED_BINARY, None, None, t, chance_loss=binary,
+                    perfect_loss=SMOOTHING_FLOOR) == []
+    # Measured down to 0, 0.478 is 69% of chance: the old reading.
+    old = diagnose(SMOOTHED_BINARY, None, None, t, chance_loss=binary)
+    assert [f.kind for f in old] == ["underfitting"] and old[0].evidence["last_loss"] == 0.478
+    # The layer rules read the same progress: 80% of the way from chance to
+    # the floor, not 31%, confirms no dead units.
+    assert _curve_rules.progress(SMOOTHED_BINARY, binary, SMOOTHING_FLOOR) == pytest.approx(0.796, abs=1e-3)
+    dead = dict(HEALTHY_RELU, dense_1=("relu", lambda i: 0.9, lambda i: np.nan))
+    found = diagnose(SMOOTHED_BINARY, _gradients({}), _activations(dead), t, chance_loss=binary,
+                     perfect_loss=SMOOTHING_FLOOR)
+    assert found == []
+    assert [f.kind for f in diagnose(SMOOTHED_BINARY, _gradients({}), _activations(dead), t,
+                                     chance_loss=binary)] == ["dead_relu"]
+    # A plateau 0.2 above the floor (74% of the way up to chance) still is underfitting.
+    stuck = pd.DataFrame({"loss": [0.70, 0.66, 0.64, 0.63, 0.625, 0.624, 0.624, 0.623],
+                          "val_loss": [0.69, 0.66, 0.645, 0.635, 0.63, 0.629, 0.629, 0.628]})
+    found = diagnose(stuck, None, None, t, chance_loss=binary, perfect_loss=SMOOTHING_FLOOR)
+    assert [f.kind for f in found] == ["underfitting"]
+    assert found[0].evidence["last_loss"] == 0.623
+    assert found[0].evidence["perfect_loss"] == pytest.approx(0.422709, abs=1e-6)
+    # A floor at or above the reference (a weighted loss) is not used.
+    assert _curve_rules.progress(SMOOTHED_BINARY, 0.4, 0.45) == pytest.approx(1 - 0.478 / 0.4)
+
+
+# Wine (3 classes, chance 1.086), two Dropout(0.9) layers (the study's E3b,
+# measured): the training loss, with dropout on, jumps between 1.5 and 3.6;
+# the validation loss falls smoothly, then stalls at 0.77 of chance.
+WINE_DROPOUT_0_9 = pd.DataFrame({
+    "loss": _floats("2.619 3.164 2.199 3.566 3.253 2.583 2.687 2.312 2.048 2.710 2.424 2.346 2.764 "
+                    "2.251 2.688 2.396 2.110 2.330 2.216 2.184 2.434 1.488 1.807 1.993 1.647 1.711 "
+                    "2.223 2.061 1.730 1.680"),
+    "val_loss": _floats("1.007 0.991 0.977 0.959 0.943 0.935 0.929 0.923 0.917 0.913 0.907 0.903 "
+                        "0.897 0.889 0.884 0.880 0.874 0.868 0.864 0.859 0.854 0.853 0.852 0.852 "
+                        "0.849 0.847 0.844 0.842 0.839 0.839")})
+WINE_CHANCE = 1.086038443640683
+
+
+def test_a_training_loss_noisy_under_heavy_dropout_is_no_oscillation():
+    t = resolve_thresholds()
+    found = diagnose(WINE_DROPOUT_0_9, None, None, t, chance_loss=WINE_CHANCE)
+    assert [f.kind for f in found] == ["underfitting"]
+    # Read on the validation loss: the training loss is 2x it (dropout).
+    assert found[0].evidence["last_loss"] == 1.68 and found[0].evidence["last_val_loss"] == 0.839
+    assert found[0].evidence["window_val_drop"] == pytest.approx(0.005, abs=1e-9)
+    assert found[0].epoch == 27
+    assert "dropout rate above 0.5" in found[0].advice
+    # Without validation the jumps cannot be told from too big steps.
+    alone = diagnose(WINE_DROPOUT_0_9[["loss"]], None, None, t, chance_loss=WINE_CHANCE)
+    assert [f.kind for f in alone] == ["oscillating_loss"]
+    assert alone[0].evidence["curve"] == "loss" and alone[0].evidence["rising_epochs"] == 12
+    # Batch size 1 with momentum 0.99 (the zoo's iris case): both curves jump.
+    momentum = pd.DataFrame({
+        "loss": _floats("0.326 0.305 0.547 1.248 1.549 3.535 7.910 2.509 54.227 139.252 320.042 25.517"),
+        "val_loss": _floats("0.157 0.140 0.548 0.296 0.641 0.677 7.945 3.618 1.085 2273.352 54.682 77.203")})
+    found = diagnose(momentum, None, None, t, chance_loss=math.log(3))
+    assert [f.kind for f in found] == ["oscillating_loss"] and found[0].evidence["curve"] == "loss"
+
+
+# An LSTM(32) on digit rows (8 steps of 8 pixels) with RMSprop at 0.3, 300x
+# its default (measured): the validation loss jumps by up to 0.6 every few
+# epochs; the training loss, a mean over each epoch, hides most jumps.
+LSTM_RMSPROP_0_3 = pd.DataFrame({
+    "loss": _floats("4.134 1.760 1.211 1.100 1.008 0.844 0.792 0.689 0.713 0.576 0.507 0.523 "
+                    "0.481 0.464 0.526 0.516 0.634 0.552 0.506 0.440"),
+    "val_loss": _floats("1.877 1.329 1.931 0.929 0.978 0.928 0.956 1.066 1.515 0.932 0.631 0.597 "
+                        "1.062 0.756 0.932 0.746 0.560 0.861 0.661 1.085")})
+# Shuffled breast-cancer labels (the study's E1, measured): the validation
+# loss jumps too, but it climbs far beyond its jumps (to 2.2x chance).
+SHUFFLED_CANCER = pd.DataFrame({
+    "loss": _floats("0.725 0.664 0.634 0.613 0.588 0.566 0.539 0.508 0.476 0.448 0.420 0.380 0.354 "
+                    "0.327 0.301 0.285 0.244 0.279 0.244 0.201 0.157 0.149 0.153 0.174 0.333 0.309 "
+                    "0.159 0.119 0.140 0.110"),
+    "val_loss": _floats("0.732 0.673 0.683 0.685 0.701 0.713 0.725 0.755 0.790 0.841 0.848 0.934 "
+                        "0.934 0.958 0.958 0.992 1.070 1.104 1.064 1.178 1.127 1.161 1.517 2.093 "
+                        "1.662 1.378 1.321 1.443 1.548 1.463")})
+
+
+def test_a_validation_loss_jumping_both_ways_is_oscillation_not_overfitting():
+    t = resolve_thresholds()
+    found = diagnose(LSTM_RMSPROP_0_3, None, None, t, chance_loss=CHANCE)
+    assert [f.kind for f in found] == ["oscillating_loss"]
+    assert found[0].evidence["curve"] == "val_loss"
+    assert (found[0].evidence["rising_epochs"], found[0].evidence["falling_epochs"]) == (6, 8)
+    assert found[0].evidence["largest_rise"] == pytest.approx(0.602, abs=1e-9)
+    assert found[0].epoch == 2
+    # With the big updates measured there, the learning rate is named.
+    found = diagnose(LSTM_RMSPROP_0_3, _gradients({}, update_ratio=0.06), None, t, chance_loss=CHANCE)
+    assert [f.kind for f in found] == ["learning_rate_too_high", "oscillating_loss"]
+    # Read by the overfitting rule alone (the old reading): the validation
+    # loss "rose" from its best, 0.560, three epochs before the end, to 1.085.
+    no_oscillation = resolve_thresholds({"oscillation_fraction": 1.0})
+    found = diagnose(LSTM_RMSPROP_0_3, None, None, no_oscillation, chance_loss=CHANCE)
+    assert [f.kind for f in found] == ["overfitting"] and found[0].evidence["best_val_loss"] == 0.56
+    # A validation loss that jumps while it climbs is overfitting.
+    found = diagnose(SHUFFLED_CANCER, None, None, t, chance_loss=0.6603163491952275)
+    assert [f.kind for f in found] == ["overfitting"]
+    assert found[0].evidence["best_val_loss"] == 0.673

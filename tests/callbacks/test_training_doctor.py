@@ -7,7 +7,7 @@ import pytest
 
 from keras_recipes.callbacks import TrainingDoctor
 from keras_recipes.callbacks import _layers
-from keras_recipes.callbacks._chance_level import loss_floor, model_chance, target_chance
+from keras_recipes.callbacks._chance_level import loss_floor, model_chance, perfect_loss, target_chance
 from keras_recipes.callbacks._diagnosis import diagnose
 from keras_recipes.callbacks.diagnosis_thresholds import resolve_thresholds
 from keras_recipes.tuning import find_learning_rate
@@ -338,6 +338,47 @@ def test_chance_level_from_the_targets():
     two.compile("adam", "sparse_categorical_crossentropy")
     assert model_chance(two) is None and loss_floor(two) is None
     assert target_chance(two, [ids % 3, ids]) is None
+
+
+def test_perfect_loss_is_the_entropy_of_the_smoothed_targets():
+    # Binary smoothing 0.3: labels 0 and 1 become 0.15 and 0.85.
+    labels = np.repeat([1.0, 0.0], [60, 540])
+    smoothed = _compiled(1, "sigmoid", keras.losses.BinaryCrossentropy(label_smoothing=0.3))
+    assert perfect_loss(smoothed, labels) == pytest.approx(_entropy([0.15, 0.85]), abs=1e-9)
+    assert perfect_loss(smoothed, labels) == pytest.approx(0.422709, abs=1e-6)
+    assert perfect_loss(smoothed) == pytest.approx(0.422709, abs=1e-6)  # hard labels assumed
+    # Soft labels have a floor of their own; hard ones without smoothing none.
+    binary = _compiled(1, "sigmoid", "binary_crossentropy")
+    assert perfect_loss(binary, np.full(10, 0.3)) == pytest.approx(_entropy([0.3, 0.7]), abs=1e-9)
+    assert perfect_loss(binary, labels) == 0.0 and perfect_loss(binary) == 0.0
+    # Categorical smoothing 0.1 over 10 classes: rows of 0.91 and nine 0.01.
+    categorical = _compiled(10, "softmax", keras.losses.CategoricalCrossentropy(label_smoothing=0.1))
+    expected = _entropy([0.91] + [0.01] * 9)
+    assert perfect_loss(categorical) == pytest.approx(expected, abs=1e-9)
+    assert perfect_loss(categorical, np.eye(10)[np.arange(50) % 10]) == pytest.approx(expected, abs=1e-9)
+    # No smoothing in the sparse loss; none known for other losses.
+    assert perfect_loss(_compiled(10, "softmax", SCCE), np.arange(10)) == 0.0
+    assert perfect_loss(_compiled(1, None, "mse"), np.ones((5, 1))) == 0.0
+
+
+def test_label_smoothing_is_measured_down_to_its_floor():
+    # Binary smoothing 0.3 on a task the model learns: the loss settles at
+    # 0.48, 0.06 above its floor of 0.423 but over half of ln 2.
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(600, 8)).astype("float32")
+    y = (x[:, 0] + x[:, 1] > 0).astype("float32")
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(16, activation="relu"),
+                              keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(keras.optimizers.Adam(2e-2), keras.losses.BinaryCrossentropy(label_smoothing=0.3))
+    doctor = TrainingDoctor(y=y)
+    model.fit(x, y, epochs=12, batch_size=64, validation_split=0.25, verbose=0, callbacks=[doctor])
+    assert doctor._perfect_loss == pytest.approx(0.422709, abs=1e-6)
+    last = doctor.curves()["loss"].iloc[-1]
+    assert 0.5 * math.log(2) < last < 0.423 + 0.1
+    assert doctor.findings == [], doctor.report()
+    # Measured down to 0, the same curves read as underfitting.
+    old = diagnose(doctor.curves(), None, None, resolve_thresholds(), chance_loss=math.log(2))
+    assert [f.kind for f in old] == ["underfitting"]
 
 
 def test_targets_and_chance_loss_are_checked(models):
