@@ -64,6 +64,15 @@ ADVICE = {
         "below 0 means the labels are outside that range, and the rest of "
         "the curve means nothing."
     ),
+    "loss_output_mismatch": (
+        "Make the loss read the output as what it is: keep the output linear "
+        "and pass `from_logits=True` to the loss (preferred: numerically "
+        "stable), e.g. `keras.losses.SparseCategoricalCrossentropy(from_logits=True)` "
+        "for `Dense(10)`; or end with `activation=\"softmax\"` (\"sigmoid\" for "
+        "a binary loss) and keep `from_logits=False`. The focal cross-entropies "
+        "apply their own sigmoid/softmax under `from_logits=True`: give them a "
+        "linear output. Every curve of this run measures another loss."
+    ),
     "over_regularization": (
         "Lower the regularization 10-100x (the L2 factor of `kernel_regularizer`, "
         "or the optimizer's `weight_decay`): the penalty shrank the weights to "
@@ -75,6 +84,36 @@ ADVICE = {
     "learning_rate_too_low": (
         "Raise the learning rate{lr}, about 10x to start with (seed 003 tries "
         "1e-1, 1e-2, 1e-3, 1e-4)."
+    ),
+    # `learning_rate_too_low` whose steps were big enough in the first epoch.
+    "learning_rate_decayed": (
+        "The steps shrank to almost nothing during training: the learning-rate "
+        "schedule decays too fast. Decay more slowly (more `decay_steps`, a "
+        "`decay_rate` nearer 1) or not below a floor (e.g. 1% of the initial "
+        "rate), and check that no callback (`ReduceLROnPlateau`, "
+        "`LearningRateScheduler`) cuts the rate to nothing."
+    ),
+    # `vanishing_gradient` of a layer that gets no gradient at all.
+    "zero_gradient": (
+        "No gradient reaches this layer's weights (its gradient norm is 0), so "
+        "no learning rate can move them. The units after it may be dead: a "
+        "ReLU applied inside a layer's `call` (`keras.ops.relu`) is not "
+        "watched, check its bias initialization and the size of the first "
+        "steps. Or the backward path is cut: an op without a gradient "
+        "(`argmax`, `round`, a cast to an integer type) or a `stop_gradient`."
+    ),
+    # `overfitting` of a model with BatchNormalization whose validation loss
+    # never went below chance.
+    "batch_norm_statistics": (
+        "Evaluate the training data in inference mode (`model.evaluate(x_train, "
+        "y_train)`). A loss as high as the validation loss means "
+        "BatchNormalization's moving statistics are far from the batch "
+        "statistics it trains with, not memorization: use fewer, larger "
+        "batches or more steps, a lower `momentum` on the BatchNormalization "
+        "layers (e.g. 0.9 instead of 0.99), or a lower learning rate{lr}. A "
+        "loss near the training loss means the model memorizes: check that "
+        "the labels match the inputs and that the validation data come from "
+        "the training distribution, then regularize."
     ),
 }
 

@@ -81,7 +81,7 @@ def worst(curves, reference, perfect=0.0):
 
 
 def curve_findings(curves, reference, t, suggestion=None, start=None, chance=None, floor=None,
-                   perfect=0.0):
+                   perfect=0.0, batch_normalized=False):
     """Findings about the curves `curves` (columns `loss`, optional `val_loss`).
 
     Args:
@@ -98,6 +98,10 @@ def curve_findings(curves, reference, t, suggestion=None, start=None, chance=Non
         perfect: The loss of a perfect prediction (the entropy of the
             targets after label smoothing, see `_chance_level.perfect_loss`).
             Defaults to `0.0`.
+        batch_normalized: Whether the model has BatchNormalization layers:
+            a validation loss that never leaves chance while the training
+            loss falls is then first their moving statistics (advice
+            `batch_norm_statistics`, not `memorization`). Defaults to `False`.
     """
     loss = curves["loss"].to_numpy(dtype="float64")
     below = _below_floor(curves, reference, t, floor)
@@ -116,20 +120,29 @@ def curve_findings(curves, reference, t, suggestion=None, start=None, chance=Non
                  _underfitting, _needs_more_training):
         result = rule(loss, val, scale, t, start)
         if result is not None:
-            found.append(_finding(result, scale, suggestion))
+            found.append(_finding(result, scale, suggestion, batch_normalized))
         if found and found[-1].kind in _STOPPING_KINDS:
             break
     return found
 
 
-def _finding(result, scale, suggestion):
+#: Advice for a model with BatchNormalization: in inference mode it uses the
+#: moving statistics, so a validation loss that never leaves chance while the
+#: training loss falls points at those first, then at memorization.
+_BATCH_NORM_ADVICE = {"memorization": "batch_norm_statistics"}
+
+
+def _finding(result, scale, suggestion, batch_normalized=False):
     """A rule's `(kind, epoch, evidence[, advice kind])` as a `Finding` (a
     rule may name advice of its own, for a cause of its kind)."""
     kind, epoch, evidence, *advice = result
     evidence = {key: _plain(value) for key, value in evidence.items()}
     if scale.perfect > 0:
         evidence["perfect_loss"] = scale.perfect
-    advice = advice_for(advice[0] if advice else kind, suggestion)
+    advice = advice[0] if advice else kind
+    if batch_normalized:
+        advice = _BATCH_NORM_ADVICE.get(advice, advice)
+    advice = advice_for(advice, suggestion)
     return Finding(kind, None, epoch, None, evidence, advice)
 
 
@@ -171,6 +184,21 @@ def _jumps(values, scale, t):
     """(epochs the loss rose by a jump, epochs it fell by one), as boolean arrays."""
     steps = np.diff(values) / scale.unit
     return steps > t["oscillation_rise"], steps < -t["oscillation_rise"]
+
+
+def validation_jumps(curves, reference, t, perfect=0.0):
+    """(jumps up, jumps down, epoch-to-epoch changes) of the validated losses,
+    a jump being a change of `oscillation_rise` of the reference; all 0
+    without `min_epochs` validated epochs."""
+    if "val_loss" not in curves or not len(curves):
+        return 0, 0, 0
+    val = curves["val_loss"].to_numpy(dtype="float64")
+    val = val[np.isfinite(val)]
+    scale = LossScale(float(reference), None, usable_perfect(perfect, reference))
+    if len(val) < t["min_epochs"] or not scale.unit > 0:
+        return 0, 0, 0
+    rises, falls = _jumps(val, scale, t)
+    return int(rises.sum()), int(falls.sum()), len(val) - 1
 
 
 def _oscillates(values, scale, t):
@@ -334,6 +362,8 @@ def _needs_more_training(loss, val, scale, t, start):
     if val is None:
         return None
     _, val, _ = _validated(loss, val)
+    if _broken_in_inference(val, scale, t, start):
+        return None
     w = min(t["curve_window"], len(loss) - 1)
     w_val = min(t["curve_window"], len(val) - 1)
     if w_val < 1:
@@ -344,6 +374,18 @@ def _needs_more_training(loss, val, scale, t, start):
                     "window_val_drop": drops[1] * scale.unit}
         return "needs_more_training", len(loss) - w, evidence
     return None
+
+
+def _broken_in_inference(val, scale, t, start):
+    """Whether the validation loss went `high_loss_factor` times the larger
+    of the reference and the starting loss or higher and still ends above
+    the reference: a network broken in inference mode (BatchNormalization's
+    moving statistics after far too big steps), whose fall from there (from
+    2600x chance to 10x) is no progress. A validation set with another label
+    prior stays below that: a model that predicts a training prior of 99/1
+    loses ln 100 on the minority, under 7x the ln 2 an untrained one starts at."""
+    top = t["high_loss_factor"] * max(scale.above(scale.reference), scale.above(start))
+    return scale.above(float(np.max(val))) >= top and val[-1] > scale.reference
 
 
 def _plain(value):

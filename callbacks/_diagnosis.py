@@ -12,13 +12,18 @@ from keras_recipes.callbacks import _layer_rules
 _BLOWN_UP = ("non_finite", "exploding_gradient")
 EXPLAINED_BY = {
     "vanishing_gradient": ("dead_relu", "saturated_activation"),
-    "underfitting": ("dead_relu", "saturated_activation", "vanishing_gradient", *_BLOWN_UP),
+    "underfitting": ("dead_relu", "saturated_activation", "vanishing_gradient", *_BLOWN_UP,
+                     # A model that cannot learn at the steps it is given
+                     # needs another learning rate, not more units.
+                     "learning_rate_too_low", "learning_rate_too_high"),
     # After a blow-up the curves describe a broken network, not a training
     # that needs more epochs or regularization.
     # A network-level cause comes first: training longer does not cure it.
     "needs_more_training": (*_BLOWN_UP, "dead_relu", "saturated_activation", "vanishing_gradient",
                             # A validation loss still falling to chance is no progress.
-                            "overfitting", "underfitting"),
+                            "overfitting", "underfitting",
+                            # More epochs of too big steps are no cure.
+                            "learning_rate_too_high"),
     "overfitting": _BLOWN_UP,
     "loss_not_decreasing": (*_BLOWN_UP, "learning_rate_too_high"),
     # Dead or saturated units also give zero updates; that is not the learning rate.
@@ -34,6 +39,8 @@ EXPLAINED_BY_OVER_REGULARIZATION = (
 
 # Order of the report: causes inside the network first, then the curves.
 KIND_ORDER = (
+    # A loss that misreads the output is the cause of what training shows.
+    "loss_output_mismatch",
     "invalid_loss", "non_finite", "exploding_gradient", "vanishing_gradient", "dead_relu",
     "saturated_activation", "learning_rate_too_high", "learning_rate_too_low",
     "diverging_loss", "oscillating_loss", "loss_not_decreasing", "overfitting",
@@ -43,7 +50,7 @@ KIND_ORDER = (
 
 def diagnose(curves, gradients, activations, t, chance_loss=None, initial_loss=None,
              suggestion=None, initial_penalty=0.0, dominators=None, regularized=False,
-             loss_floor=None, start_scaled=False, perfect_loss=0.0):
+             loss_floor=None, start_scaled=False, perfect_loss=0.0, batch_normalized=False):
     """All findings for one training run.
 
     Args:
@@ -72,15 +79,19 @@ def diagnose(curves, gradients, activations, t, chance_loss=None, initial_loss=N
             targets after label smoothing, see `_chance_level.perfect_loss`):
             losses are measured above it, progress as the fraction of the way
             from the reference down to it. 0 if none.
+        batch_normalized: Whether the model has BatchNormalization layers
+            (whose moving statistics a validation loss that never leaves
+            chance points at first, see `_curve_rules.curve_findings`).
 
     Returns:
         A list of `Finding`s in `KIND_ORDER`, at most one non-finite finding.
     """
-    found, curve = [], {"progress": math.inf, "worst": 0.0, "worst_epoch": 0, "kinds": []}
+    found, curve = [], {"progress": math.inf, "worst": 0.0, "worst_epoch": 0, "kinds": [],
+                        "val_jumps": (0, 0, 0)}
     if curves is not None and len(curves) and "loss" in curves:  # an empty fit logs nothing
         reference = _curve_rules.reference_loss(curves, chance_loss, initial_loss)
         found = _curve_rules.curve_findings(curves, reference, t, suggestion, initial_loss,
-                                            chance_loss, loss_floor, perfect_loss)
+                                            chance_loss, loss_floor, perfect_loss, batch_normalized)
         curve["kinds"] = [finding.kind for finding in found]
         # A loss below its floor measures no progress: it confirms no layer symptom.
         measured = "invalid_loss" not in curve["kinds"]
@@ -89,6 +100,7 @@ def diagnose(curves, gradients, activations, t, chance_loss=None, initial_loss=N
             scale = max(reference, initial_loss or 0.0) if start_scaled else reference
             curve["worst"], curve["worst_epoch"] = _curve_rules.worst(
                 curves, scale + (initial_penalty or 0.0), perfect_loss)
+            curve["val_jumps"] = _curve_rules.validation_jumps(curves, reference, t, perfect_loss)
     # Once a NaN went through the network its statistics say nothing more.
     finite_gradients, finite_activations = _before_non_finite(gradients, activations)
     layer_found = (

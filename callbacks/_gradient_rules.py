@@ -7,16 +7,25 @@ rules are tested on hand-made numbers.
 
 import numpy as np
 
+from keras_recipes.callbacks.diagnosis_thresholds import DIAGNOSIS_THRESHOLDS
 from keras_recipes.callbacks.findings import Finding
 
 #: Gradient norms beyond this are exploding whatever their starting level.
 EXPLODING_ABSOLUTE = 1e6
+#: A gradient norm at or below this is no gradient at all (the doctor's threshold).
+ZERO_NORM = DIAGNOSIS_THRESHOLDS["zero_grad_norm"][0]
 
 ADVICE = {
     "vanishing_gradient": (
         "gradients reaching this layer are tiny next to the largest layer's; use "
         "ReLU-family activations with He initialization, add BatchNormalization, "
         "or use residual connections"
+    ),
+    "zero_gradient": (
+        "no gradient reaches this layer (its norm is 0): the units after it are "
+        "dead, or an op without a gradient (argmax, round, a cast to an integer "
+        "type) or a stop_gradient cuts the backward path; a larger learning rate "
+        "cannot help"
     ),
     "exploding_gradient": (
         "lower the learning rate, clip gradients (e.g. `clipnorm=1.0` on the "
@@ -39,7 +48,9 @@ def gradient_findings(table, vanishing_threshold=1e-3, exploding_threshold=100.0
             model's forward order.
         vanishing_threshold: A layer's gradient norm below this fraction of
             the largest layer's norm at the same step, in at least half of
-            the logged steps, is vanishing. Defaults to `1e-3`.
+            the logged steps, is vanishing; so is every layer's at a record
+            where no layer got any gradient since the previous one.
+            Defaults to `1e-3`.
         exploding_threshold: A layer whose gradient norm (running maximum)
             reaches more than this many times its median recorded norm, or
             more than `EXPLODING_ABSOLUTE`, is exploding. Defaults to `100.0`.
@@ -90,13 +101,9 @@ def _non_finite(table, loss_non_finite_at):
 
 
 def _vanishing(table, threshold):
-    norms = table.pivot_table(index="step", columns="layer", values="grad_norm", aggfunc="first")
-    norms = norms[_layer_order(table)].replace([np.inf, -np.inf], np.nan).dropna()
-    largest = norms.max(axis=1)
-    norms, largest = norms[largest > 0], largest[largest > 0]
+    norms, largest, ratio = _ratios_to_largest(table)
     if norms.empty:
         return None
-    ratio = norms.div(largest, axis=0)
     vanishing = [layer for layer in ratio.columns if (ratio[layer] < threshold).mean() >= 0.5]
     if not vanishing:
         return None
@@ -113,8 +120,23 @@ def _vanishing(table, threshold):
             "ratio": float(ratio[layer].median()),
             "layers": vanishing,
         },
-        advice=ADVICE["vanishing_gradient"],
+        advice=ADVICE["zero_gradient" if norms[layer].median() <= ZERO_NORM else "vanishing_gradient"],
     )
+
+
+def _ratios_to_largest(table):
+    """(norms, the largest layer's norm, the ratios of the norms to it), one
+    row per logged step. Where no layer got a gradient since the previous
+    record every layer's has vanished (ratio 0); one step without any (a
+    batch of one predicted right with certainty) says nothing and is left out."""
+    norms = table.pivot_table(index="step", columns="layer", values="grad_norm", aggfunc="first")
+    norms = norms[_layer_order(table)].replace([np.inf, -np.inf], np.nan).dropna()
+    maxima = table.pivot_table(index="step", columns="layer", values="grad_norm_max", aggfunc="first")
+    silent = maxima.reindex(norms.index).max(axis=1) <= ZERO_NORM
+    largest = norms.max(axis=1)
+    keep = (largest > ZERO_NORM) | silent
+    norms, largest, silent = norms[keep], largest[keep], silent[keep]
+    return norms, largest, norms.div(largest.where(~silent, 1.0), axis=0)
 
 
 def _exploding(table, threshold):

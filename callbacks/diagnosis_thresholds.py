@@ -45,9 +45,11 @@ DIAGNOSIS_THRESHOLDS = {
     # Confirmation by the training curve: progress = 1 - last loss / reference.
     "impaired_progress": (0.5, "gradient/dead-unit symptoms count only if the loss fell < 50%"),
     "saturation_progress": (0.9, "saturation counts only if the loss fell < 90%: it slows, not stops"),
-    "update_ratio_low": (1e-5, "median ||update||/||weight|| below 1e-5: the learning rate crawls"),
-    "update_ratio_high": (1e-2, "median ||update||/||weight|| above 1e-2 with an unstable curve"),
-    "high_loss_factor": (10.0, "... or with an epoch's training loss 10x the reference (chance or start) or more"),
+    "update_ratio_low": (1e-5, "the whole model's median ||update||/||weights|| (all kernels one vector: the big layers weigh most) below 1e-5, on a stalled curve (not decreasing, underfitting): the learning rate crawls (healthy runs measured: 1.5e-4 or more)"),
+    "update_ratio_high": (1e-2, "a layer's median ||update||/||weight|| above 1e-2 with an unstable curve"),
+    "high_loss_factor": (10.0, "... or with an epoch's training loss 10x the reference (chance or start) or more; a validation loss that went 10x above it is no progress ('needs more training') while it ends above the reference"),
+    "jagged_fraction": (0.2, "... or with a validation loss that jumps (oscillation_rise) up AND down in 20% of the validated epochs each (at least 2; healthy runs measured: up in 10% at most when a layer's ratio is that high)"),
+    "zero_grad_norm": (1e-30, "a kernel gradient norm at or below 1e-30 is no gradient at all (float32 flushes smaller squares to 0): dead units or a cut backward path, not a small learning rate"),
     "weight_collapse": (0.1, "with L2/weight decay on and the loss fell < 50%: a kernel shrank below 10% of its first norm (the penalty outweighs the data)"),
 }
 

@@ -9,6 +9,7 @@ from keras_recipes.callbacks import _chance_level
 from keras_recipes.callbacks import _diagnosis
 from keras_recipes.callbacks import _doctor_report
 from keras_recipes.callbacks import _layers
+from keras_recipes.callbacks import _loss_output_rules
 from keras_recipes.callbacks.activation_stats import ActivationStats
 from keras_recipes.callbacks.diagnosis_thresholds import resolve_thresholds
 from keras_recipes.callbacks.findings import FINDING_KINDS
@@ -35,18 +36,23 @@ class TrainingDoctor(keras.callbacks.Callback):
 
     The doctor owns an `ActivationStats` and a `GradientMonitor`, reads the
     training and validation curves, and turns the numbers into `Finding`s of
-    one vocabulary (`FINDING_KINDS`): gradient problems (vanishing,
-    exploding, non-finite), activation problems (dead ReLU, saturated
-    sigmoid/tanh), learning-rate problems, seed 003's loss-curve cases
-    (needs more training, overfitting, underfitting) and a loss below its
-    floor (labels outside the loss's range). Each finding names the
-    layer, when it was first seen, the numbers that triggered it and advice
-    from the seeds. Precision comes first: a symptom must hold over a window
-    of logged steps, and symptoms that can be harmless (a few dead units)
-    count only when the training curve shows that learning is impaired. The
-    thresholds and their reasons are in `DIAGNOSIS_THRESHOLDS`. Findings are
-    computed when training ends, and after every epoch when `stop_on` names
-    a kind other than `non_finite`. Curve findings need at least 4 epochs.
+    one vocabulary (`FINDING_KINDS`): gradient problems (vanishing, exploding,
+    non-finite), activation problems (dead ReLU, saturated sigmoid/tanh),
+    learning-rate problems, seed 003's loss-curve cases (needs more training,
+    overfitting, underfitting) and a loss below its floor (labels outside the
+    loss's range), and, read from the model when training begins, a
+    cross-entropy that misreads the output (`loss_output_mismatch`: a linear
+    output under `from_logits=False`, or probabilities under
+    `from_logits=True` where Keras does not recover the logits), which
+    explains the stalled curves and dead units it brings about. Each finding
+    names the layer, when it was first seen, the numbers that triggered it and
+    advice from the seeds. Precision comes first: a symptom must hold over a
+    window of logged steps, and symptoms that can be harmless (a few dead
+    units) count only when the training curve shows that learning is impaired.
+    The thresholds and their reasons are in `DIAGNOSIS_THRESHOLDS`. Findings
+    are computed when training ends, and after every epoch when `stop_on`
+    names a kind other than `non_finite`. Curve findings need at least 4
+    epochs.
 
     Loss changes are measured against the chance level, the loss of a model
     that ignores its input: `ln C` for a C-class softmax, `ln 2` for a binary
@@ -133,7 +139,7 @@ class TrainingDoctor(keras.callbacks.Callback):
         self._target_chance, self._loss_floor, self._classification = None, None, True
         self._perfect_loss = 0.0
         self._initial_penalty, self._dominators, self._decay = 0.0, {}, False
-        self._model_read = False
+        self._model_read, self._mismatch, self._batch_normalized = False, [], False
         self._first_epoch, self._epoch = None, None
         self._findings, self.stopped_on = [], None
 
@@ -173,6 +179,11 @@ class TrainingDoctor(keras.callbacks.Callback):
         self._classification = _model_parts.classification_kind(self.model) is not None
         self._initial_penalty = _model_parts.regularization_penalty(self.model)
         self._dominators = _layers.dominators(self.model)
+        self._mismatch = _loss_output_rules.loss_output_findings(self.model)
+        self._batch_normalized = any(
+            isinstance(layer, keras.layers.BatchNormalization)
+            for _, layer in _layers.leaf_layers(self.model)
+        )
         decay = getattr(getattr(self.model, "optimizer", None), "weight_decay", None)
         self._decay = bool(decay)
 
@@ -219,7 +230,7 @@ class TrainingDoctor(keras.callbacks.Callback):
             self.stopped_on = kind
 
     def _diagnose(self):
-        return _diagnosis.diagnose(
+        found = _diagnosis.diagnose(
             self.curves(), self.gradient_monitor.to_dataframe(),
             self.activation_stats.to_dataframe(), self.thresholds,
             self._chance_loss, self._initial_loss, self.suggestion, self._initial_penalty,
@@ -230,7 +241,10 @@ class TrainingDoctor(keras.callbacks.Callback):
             # for its first epochs: an untrained network predicts about 0.
             start_scaled=self._chance_loss is not None and not self._classification,
             perfect_loss=self._perfect_loss,
+            batch_normalized=self._batch_normalized,
         )
+        # A loss that misreads the output explains what the run shows.
+        return _loss_output_rules.with_mismatch(self._mismatch, found)
 
     def _regularized(self):
         # A penalty under 1% of the starting loss cannot shrink weights that

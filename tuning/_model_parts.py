@@ -19,6 +19,17 @@ _CLASSIFICATION_LOSS_CLASSES = (
     (keras.losses.BinaryCrossentropy, "binary"),
 )
 
+# The cross-entropies that take probabilities, or logits with
+# `from_logits=True`: `Loss` class name -> the function it wraps (what the
+# snake-case loss string resolves to; a function takes `from_logits=False`).
+_CROSS_ENTROPIES = {
+    "BinaryCrossentropy": "binary_crossentropy",
+    "CategoricalCrossentropy": "categorical_crossentropy",
+    "SparseCategoricalCrossentropy": "sparse_categorical_crossentropy",
+    "BinaryFocalCrossentropy": "binary_focal_crossentropy",
+    "CategoricalFocalCrossentropy": "categorical_focal_crossentropy",
+}
+
 
 def regularization_penalty(model):
     """The sum of the model's weight regularization losses now (0 before it is built).
@@ -98,6 +109,38 @@ def classification_kind(model):
                 return kind
         return None
     return _CLASSIFICATION_LOSSES.get(loss_name(model))
+
+
+def cross_entropy(model):
+    """The compiled cross-entropy (plain or focal) and its `from_logits`.
+
+    A `Loss` object counts as its class (a subclass as its base); a loss
+    function, or a string naming one, as the class wrapping it, with the
+    function's `from_logits=False`.
+
+    Args:
+        model: A compiled Keras model.
+
+    Returns:
+        `(class name, from_logits)`, or `None` for other losses and for
+        several losses.
+
+    Example:
+
+    >>> model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    >>> cross_entropy(model)
+    ('SparseCategoricalCrossentropy', True)
+    >>> model.compile(loss="binary_crossentropy")
+    >>> cross_entropy(model)
+    ('BinaryCrossentropy', False)
+    """
+    loss = _resolved_loss(model)
+    for class_name, function_name in _CROSS_ENTROPIES.items():
+        if isinstance(loss, getattr(keras.losses, class_name)):
+            return class_name, bool(loss.from_logits)
+        if loss is getattr(keras.losses, function_name):
+            return class_name, False
+    return None
 
 
 def loss_function(model):

@@ -499,3 +499,160 @@ def test_a_validation_loss_jumping_both_ways_is_oscillation_not_overfitting():
     found = diagnose(SHUFFLED_CANCER, None, None, t, chance_loss=0.6603163491952275)
     assert [f.kind for f in found] == ["overfitting"]
     assert found[0].evidence["best_val_loss"] == 0.673
+
+
+def _per_layer(gradients, update_ratio, weight_norm=None):
+    """`gradients` with each layer's update ratio (and weight norm) set."""
+    gradients = gradients.assign(update_ratio=gradients["layer"].map(update_ratio))
+    if weight_norm is not None:
+        gradients["weight_norm"] = gradients["layer"].map(weight_norm)
+    return gradients
+
+
+# Residual MLP with Adam at 1e-6 (the study's BF3, measured): the loss crawls
+# 0.004 an epoch, enough to clear `loss_not_decreasing`, too little for more.
+CRAWL = pd.DataFrame({
+    "loss": _floats("2.4921 2.4876 2.4833 2.4790 2.4747 2.4705 2.4664 2.4623 2.4583 2.4543"),
+    "val_loss": _floats("2.4442 2.4399 2.4356 2.4314 2.4273 2.4232 2.4191 2.4152 2.4112 2.4073")})
+# BatchNormalization CNN with SGD at 1e-6 and momentum 0.9 (the study's AF4).
+CRAWL_SGD = pd.DataFrame({
+    "loss": _floats("2.4755 2.4671 2.4584 2.4499 2.4415 2.4333 2.4252 2.4173 2.4095 2.4018"),
+    "val_loss": _floats("2.3004 2.3177 2.3440 2.3689 2.3871 2.3967 2.3989 2.3972 2.3917 2.3835")})
+
+
+def test_a_crawl_read_as_underfitting_is_a_learning_rate_too_low():
+    t, start = resolve_thresholds(), {"chance_loss": CHANCE, "initial_loss": 2.5108}
+    assert [f.kind for f in diagnose(CRAWL, None, None, t, **start)] == ["underfitting"]
+    found = diagnose(CRAWL, _gradients({}, update_ratio=4e-6), None, t, **start)
+    assert [f.kind for f in found] == ["learning_rate_too_low"]  # the underfitting is its consequence
+    assert found[0].evidence["curve"] == ["underfitting"]
+    assert found[0].evidence["model_update_ratio"] == pytest.approx(4e-6)
+    assert "Raise the learning rate" in found[0].advice
+    # AF4's numbers: the first (small) layer moves 1.1e-5 of its weights a
+    # step, above `update_ratio_low`; the model as a whole 3.1e-6.
+    af4 = _per_layer(_gradients({}), {"dense": 1.1e-5, "dense_1": 2.9e-6, "dense_2": 2.4e-6},
+                     {"dense": 1.28, "dense_1": 10.64, "dense_2": 4.18})
+    found = diagnose(CRAWL_SGD, af4, None, t, chance_loss=CHANCE, initial_loss=2.4751)
+    assert [f.kind for f in found] == ["learning_rate_too_low"]
+    assert found[0].evidence["largest_median_update_ratio"] == pytest.approx(1.1e-5)
+    assert found[0].evidence["model_update_ratio"] == pytest.approx(3.07e-6, rel=0.01)
+    # Normal steps on the same curve: underfitting stays.
+    assert [f.kind for f in diagnose(CRAWL, _gradients({}), None, t, **start)] == ["underfitting"]
+    # Dead units make the updates tiny too: then they are the cause.
+    dead = dict(HEALTHY_RELU, dense_1=("relu", lambda i: 0.9, lambda i: np.nan))
+    found = diagnose(CRAWL, _gradients({}, update_ratio=4e-6), _activations(dead), t, **start)
+    assert [(f.kind, f.layer) for f in found] == [("dead_relu", "dense_1")]
+
+
+def test_a_schedule_that_decays_the_rate_to_nothing():
+    # LSTM, Adam with ExponentialDecay(3e-3, 20 steps, 0.1) (the study's D2):
+    # the updates are 1e-3 of the weights in the first epoch, then 0.
+    curves = pd.DataFrame({"loss": [2.2771] + [2.263] * 11, "val_loss": [2.2592] + [2.2589] * 11})
+    gradients = _gradients({})
+    gradients["update_ratio"] = np.where(gradients["epoch"] == 0, 1.2e-3, 0.0)
+    found = diagnose(curves, gradients, None, resolve_thresholds(), chance_loss=CHANCE,
+                     initial_loss=2.3102)
+    assert [f.kind for f in found] == ["learning_rate_too_low"]
+    assert found[0].evidence["model_update_ratio"] == 0.0
+    assert found[0].evidence["first_epoch_model_update_ratio"] == pytest.approx(1.2e-3)
+    assert "schedule decays too fast" in found[0].advice
+
+
+def test_zero_gradients_are_no_learning_rate_too_low():
+    # ReLUs dead inside a user-defined layer (keras.ops.relu in `call`, the
+    # study's BF4, measured): every kernel gradient and update exactly 0.
+    zero = {layer: (lambda i: 0.0) for layer in LAYERS}
+    found = diagnose(_curves("flat"), _gradients(zero, update_ratio=0.0), None, resolve_thresholds(),
+                     chance_loss=CHANCE)
+    assert [(f.kind, f.layer) for f in found] == [("vanishing_gradient", "dense"),
+                                                  ("loss_not_decreasing", None)]
+    assert found[0].evidence["grad_norm"] == 0.0
+    assert found[0].evidence["layers_without_gradient"] == list(LAYERS)
+    assert "stop_gradient" in found[0].advice and "Raise" not in found[0].advice
+    # Zero at the logged steps only (batches of one predicted right with
+    # certainty), with gradients between them: no finding of its own.
+    between = _gradients(zero, update_ratio=1e-3).assign(grad_norm_max=0.3)
+    found = diagnose(_curves("flat"), between, None, resolve_thresholds(), chance_loss=CHANCE)
+    assert [f.kind for f in found] == ["loss_not_decreasing"]
+
+
+# LSTM(32) with Adam at 1.0 and GRU(32) with Adam at 0.1 on digit rows (the
+# study's CF1 and CF1b, measured): the validation loss jumps both ways in 4
+# and 5 of 14 epochs, under the 30% `oscillating_loss` needs.
+LSTM_ADAM_1 = pd.DataFrame({
+    "loss": _floats("4.1282 2.6411 2.3457 2.3267 2.2873 2.0972 2.3470 2.1606 2.0497 2.0458 2.1631 "
+                    "2.1106 2.0653 2.1606 2.2158"),
+    "val_loss": _floats("2.8913 2.3412 2.3151 2.0638 2.2396 1.8446 1.9815 2.0562 2.1125 2.1531 "
+                        "2.4434 2.5011 2.1583 2.3164 2.1416")})
+GRU_ADAM_0_1 = pd.DataFrame({
+    "loss": _floats("1.2268 0.9175 1.2761 1.1800 1.0225 1.0010 0.9660 0.6064 0.6390 0.7325 0.6371 "
+                    "0.4397 0.4583 0.4747 0.5573"),
+    "val_loss": _floats("0.6535 1.8214 1.0268 1.0524 0.9072 1.8388 0.7305 0.5502 0.5242 0.9301 "
+                        "0.5029 0.5114 0.4556 0.3879 0.5167")})
+# A healthy CNN of user-defined Conv-BN-ReLU blocks, RMSprop 1e-3 (the
+# study's B4): a layer's median update ratio is 1.3e-2 and the validation
+# loss rises twice (the BatchNormalization lag), then falls.
+BATCH_NORM_LAG = pd.DataFrame({
+    "loss": _floats("1.9874 1.4731 1.1665 0.9459 0.7728 0.6338 0.5231 0.4363 0.3680 0.3141 0.2709 "
+                    "0.2359 0.2071 0.1833 0.1631 0.1457 0.1308 0.1177 0.1062 0.0962"),
+    "val_loss": _floats("2.2814 2.2882 2.3563 2.5002 2.6619 2.7500 2.6610 2.3375 1.8283 1.3158 "
+                        "0.8774 0.5794 0.4102 0.2891 0.2299 0.1841 0.1546 0.1379 0.1225 0.1142")})
+
+
+def test_a_jagged_validation_loss_with_big_updates_is_a_learning_rate_too_high():
+    t = resolve_thresholds()
+    assert [f.kind for f in diagnose(LSTM_ADAM_1, None, None, t, chance_loss=CHANCE)] == ["underfitting"]
+    assert diagnose(GRU_ADAM_0_1, None, None, t, chance_loss=CHANCE) == []
+    found = diagnose(LSTM_ADAM_1, _gradients({}, update_ratio=1.2e-2), None, t, chance_loss=CHANCE)
+    assert [f.kind for f in found] == ["learning_rate_too_high"]  # the underfitting is its consequence
+    assert found[0].evidence["curve"] == ["validation loss jumps up 4 and down 5 times in 15 epochs"]
+    found = diagnose(GRU_ADAM_0_1, _gradients({}, update_ratio=1.5e-2), None, t, chance_loss=CHANCE)
+    assert [f.kind for f in found] == ["learning_rate_too_high"]
+    # The same curves with the updates of a healthy run: no change.
+    assert diagnose(GRU_ADAM_0_1, _gradients({}, update_ratio=5e-3), None, t, chance_loss=CHANCE) == []
+    # Big updates and a validation loss that jumps up only twice in 19 epochs.
+    assert diagnose(BATCH_NORM_LAG, _gradients({}, update_ratio=1.3e-2), None, t, chance_loss=CHANCE) == []
+
+
+# BatchNormalization CNN, Adam 1e-2, batches of 256 (the study's A7,
+# measured): `model.evaluate` on the training rows gives 5.83, the training
+# mode 0.008: the moving statistics are off, nothing is memorized.
+BATCH_NORM_STATISTICS_OFF = pd.DataFrame({
+    "loss": _floats("2.0639 1.4591 1.0792 0.7789 0.5521 0.3914 0.2853 0.2149 0.1678 0.1354 0.1115 "
+                    "0.0935 0.0802 0.0690 0.0601 0.0528 0.0468 0.0416 0.0373 0.0336 0.0304 0.0277 "
+                    "0.0254 0.0232 0.0214 0.0198 0.0184 0.0170 0.0160 0.0149 0.0139 0.0131 0.0123 "
+                    "0.0116 0.0110 0.0104 0.0098 0.0093 0.0089 0.0084"),
+    "val_loss": _floats("2.2728 2.2917 2.2918 2.2862 2.3129 2.3648 2.4409 2.5607 2.7938 2.9269 3.1958 "
+                        "3.3718 3.5953 3.8000 4.0560 4.2421 4.4381 4.6259 4.8016 4.9247 5.0590 5.2572 "
+                        "5.3308 5.4477 5.5882 5.6537 5.6752 5.7431 5.8343 5.7934 5.8717 5.8561 5.8495 "
+                        "5.8190 5.8229 5.7334 5.6882 5.6696 5.5548 5.4969")})
+# Residual BatchNormalization CNN, Adam at 1.0 (the study's BF2, measured):
+# the validation loss falls from 2600x chance to 10x, the training loss to 0.44.
+BATCH_NORM_THROWN_OFF = pd.DataFrame({
+    "loss": _floats("3.4392 2.0549 1.5323 1.2915 1.1214 0.8427 0.7385 0.7278 0.5577 0.5125 0.5036 0.4397"),
+    "val_loss": _floats("6095.4556 1686.5172 320.4417 428.7313 366.0403 156.2270 163.1174 84.9788 "
+                        "44.3982 27.2595 28.9177 24.2064")})
+
+
+def test_batch_norm_models_get_the_inference_statistics_advice_first():
+    t = resolve_thresholds()
+    found = diagnose(BATCH_NORM_STATISTICS_OFF, None, None, t, chance_loss=CHANCE, batch_normalized=True)
+    assert [f.kind for f in found] == ["overfitting"]
+    assert found[0].advice.startswith("Evaluate the training data in inference mode")
+    assert "`momentum`" in found[0].advice and "labels match the inputs" in found[0].advice
+    plain = diagnose(BATCH_NORM_STATISTICS_OFF, None, None, t, chance_loss=CHANCE)
+    assert plain[0].advice.startswith("Check that the labels match the inputs")
+
+
+def test_a_validation_loss_thrown_far_above_chance_is_no_progress():
+    t = resolve_thresholds()
+    found = diagnose(BATCH_NORM_THROWN_OFF, None, None, t, chance_loss=CHANCE, initial_loss=4.454)
+    assert found == []  # was needs_more_training: "both losses are still going down"
+    relaxed = resolve_thresholds({"high_loss_factor": 1e4})
+    assert [f.kind for f in diagnose(BATCH_NORM_THROWN_OFF, None, None, relaxed, chance_loss=CHANCE,
+                                     initial_loss=4.454)] == ["needs_more_training"]
+    # With its updates (1.9e-2 of the weights) and a jagged validation loss:
+    # the learning rate.
+    found = diagnose(BATCH_NORM_THROWN_OFF, _gradients({}, update_ratio=1.9e-2), None, t,
+                     chance_loss=CHANCE, initial_loss=4.454)
+    assert [f.kind for f in found] == ["learning_rate_too_high"]

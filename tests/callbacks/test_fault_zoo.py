@@ -109,6 +109,26 @@ def dead_relu_negative_bias():
     return _fit(model, keras.optimizers.Adam(1e-3), SCCE, x, y, 5, 32)
 
 
+class _ReluBlock(layers.Layer):
+    """Dense, then a ReLU applied in `call`: the activation monitor cannot see it."""
+
+    def __init__(self, units, bias, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = layers.Dense(units, bias_initializer=keras.initializers.Constant(bias))
+
+    def call(self, inputs):
+        return keras.ops.relu(self.dense(inputs))
+
+
+def zero_gradient_relu_inside_custom_layer():
+    # Bias -10 kills every unit of the first block: no gradient reaches any
+    # kernel and nothing moves. Not a learning rate too low.
+    x, _, y, _ = _digits()
+    model = keras.Sequential([keras.Input((64,)), _ReluBlock(32, -10.0), _ReluBlock(32, 0.0),
+                              layers.Dense(10, activation="softmax")])
+    return _fit(model, keras.optimizers.Adam(1e-3), SCCE, x, y, 4, 32)
+
+
 def saturated_tanh_large_init():
     x, _, y, _ = _digits()
     model = _mlp(64, [32, 32], "tanh", init=keras.initializers.RandomNormal(stddev=3.0))
@@ -135,6 +155,15 @@ def not_decreasing_tiny_learning_rate():
     x, _, y, _ = _digits()
     model = _mlp(64, [32], "relu", init="he_normal")
     return _fit(model, keras.optimizers.SGD(1e-5), SCCE, x, y, 4, 32)
+
+
+def learning_rate_decayed_to_nothing():
+    # The schedule divides the rate by 10 every 10 steps: after the first
+    # epoch no weight moves, and the loss stalls far above chance's half.
+    x, xv, y, yv = _digits()
+    model = _mlp(64, [32], "relu", init="he_normal")
+    schedule = keras.optimizers.schedules.ExponentialDecay(3e-3, decay_steps=10, decay_rate=0.1)
+    return _fit(model, keras.optimizers.Adam(schedule), SCCE, x, y, 8, 32, (xv, yv))
 
 
 def oscillating_batch_one_momentum():
@@ -325,8 +354,11 @@ BUGGY = {
     "exploding_large_learning_rate": (exploding_large_learning_rate,
                                       ("exploding_gradient", "non_finite")),
     "dead_relu_negative_bias": (dead_relu_negative_bias, "dead_relu"),
+    "zero_gradient_relu_inside_custom_layer": (zero_gradient_relu_inside_custom_layer,
+                                               "vanishing_gradient"),
     "saturated_tanh_large_init": (saturated_tanh_large_init, "saturated_activation"),
     "not_decreasing_tiny_learning_rate": (not_decreasing_tiny_learning_rate, "loss_not_decreasing"),
+    "learning_rate_decayed_to_nothing": (learning_rate_decayed_to_nothing, "learning_rate_too_low"),
     "thrown_off_huge_learning_rate": (thrown_off_huge_learning_rate, "learning_rate_too_high"),
     "units_killed_by_adam_at_three": (units_killed_by_adam_at_three,
                                       ("dead_relu", "learning_rate_too_high")),

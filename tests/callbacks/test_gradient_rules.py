@@ -43,6 +43,20 @@ def test_vanishing_needs_half_of_the_records():
     assert gradient_findings(table(norms)) == []
 
 
+def test_layers_without_any_gradient_are_vanishing():
+    # ReLUs dead inside a user-defined layer: every kernel gradient exactly
+    # 0, at the logged steps and between them. Nothing to compare with, and
+    # no learning rate can help.
+    zeros = [[0.0, 0.0, 0.0]] * 3
+    (finding,) = gradient_findings(table(zeros))
+    assert (finding.kind, finding.layer, finding.step) == ("vanishing_gradient", "first", 0)
+    assert finding.evidence["grad_norm"] == 0.0 and finding.evidence["layers"] == LAYERS
+    assert "stop_gradient" in finding.advice
+    # Zero at the logged steps only (a batch of one predicted right with
+    # certainty), with gradients between them: no finding.
+    assert gradient_findings(table(zeros, maxima=[[0.2, 0.3, 0.5]] * 3)) == []
+
+
 def test_exploding_compares_the_running_max_with_the_median_norm():
     norms = [[1.0, 1.0, 1.0], [2.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
     maxima = [[1.0, 1.0, 1.0], [150.0, 1.0, 1.0], [1.0, 1.0, 1.0]]

@@ -490,3 +490,25 @@ def test_a_negative_add_loss_term_is_no_invalid_loss(digits):
     model.fit(x, y, epochs=4, batch_size=32, validation_split=0.2, verbose=0, callbacks=[doctor])
     assert doctor.curves()["loss"].iloc[-1] < 0
     assert "invalid_loss" not in [finding.kind for finding in doctor.findings]
+
+
+def test_a_batch_normalized_model_stuck_at_chance_gets_the_moving_statistics_advice_first():
+    # Random labels: the training loss falls far below chance, the validation
+    # loss never leaves it. With BatchNormalization in the model, off moving
+    # statistics give the same curves, so the advice says how to tell first.
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(96, 16)).astype("float32")
+    y = rng.integers(0, 4, 96)
+    model = keras.Sequential([
+        keras.Input((16,)), keras.layers.Dense(64), keras.layers.BatchNormalization(),
+        keras.layers.Activation("relu"), keras.layers.Dense(4, activation="softmax"),
+    ])
+    model.compile(keras.optimizers.Adam(1e-2), "sparse_categorical_crossentropy")
+    doctor = TrainingDoctor(y=y[:64])
+    model.fit(x[:64], y[:64], validation_data=(x[64:], y[64:]), epochs=16, batch_size=16,
+              verbose=0, callbacks=[doctor])
+    (finding,) = [f for f in doctor.findings if f.kind == "overfitting"]
+    assert finding.evidence["last_loss"] < 0.3 * finding.evidence["chance_loss"]
+    assert finding.evidence["best_val_loss"] > finding.evidence["chance_loss"]
+    assert finding.advice.startswith("Evaluate the training data in inference mode")
