@@ -6,15 +6,17 @@ decreasing, non-finite). Every rule reads a window of epochs and measures
 loss changes in units of the reference loss (see `diagnosis_thresholds`).
 With label smoothing the loss cannot fall below the entropy of the smoothed
 targets (the perfect loss): losses are then read as the part above it, and
-changes in units of the reference minus it.
+changes in units of the reference minus it. The loss scale is in
+`_loss_scale`, the oscillation rule in `_oscillation_rules`.
 """
 
 import math
-from typing import NamedTuple
 
 import numpy as np
 
 from keras_recipes.callbacks._advice import advice_for
+from keras_recipes.callbacks._loss_scale import LossScale, _validated, _window_drop, usable_perfect
+from keras_recipes.callbacks._oscillation_rules import _oscillating
 from keras_recipes.callbacks.findings import Finding
 
 # After these, the later rules (which compare window ends of a loss that goes
@@ -22,43 +24,11 @@ from keras_recipes.callbacks.findings import Finding
 _STOPPING_KINDS = ("diverging_loss", "loss_not_decreasing", "oscillating_loss")
 
 
-class LossScale(NamedTuple):
-    """What the curve rules measure losses against.
-
-    `reference` is the chance level (or the loss at the start), `chance` the
-    chance level or `None`, `perfect` the loss of a perfect prediction (see
-    `_chance_level.perfect_loss`): a loss is read as its part above
-    `perfect`, a change in units of `reference - perfect`.
-    """
-
-    reference: float
-    chance: float = None
-    perfect: float = 0.0
-
-    @property
-    def unit(self):
-        return self.reference - self.perfect
-
-    def above(self, loss):
-        """How far `loss` is above the perfect loss."""
-        return loss - self.perfect
-
-    def level(self, fraction, top):
-        """The loss `fraction` of the way from the perfect loss up to `top`."""
-        return self.perfect + fraction * (top - self.perfect)
-
-
 def reference_loss(curves, chance_loss=None, initial_loss=None):
     """The loss scale: the chance level if known, else the loss at the start."""
     if chance_loss is not None:
         return float(chance_loss)
     return float(initial_loss if initial_loss is not None else curves["loss"].iloc[0])
-
-
-def usable_perfect(perfect, reference):
-    """`perfect` if it is a floor below `reference`, else 0 (a weighted loss,
-    or a chance level given for one, may sit below the entropy of the targets)."""
-    return float(perfect) if perfect and 0.0 < perfect < reference else 0.0
 
 
 def progress(curves, reference, perfect=0.0):
@@ -180,79 +150,6 @@ def _not_decreasing(loss, val, scale, t, start):
     return None
 
 
-def _jumps(values, scale, t):
-    """(epochs the loss rose by a jump, epochs it fell by one), as boolean arrays."""
-    steps = np.diff(values) / scale.unit
-    return steps > t["oscillation_rise"], steps < -t["oscillation_rise"]
-
-
-def validation_jumps(curves, reference, t, perfect=0.0):
-    """(jumps up, jumps down, epoch-to-epoch changes) of the validated losses,
-    a jump being a change of `oscillation_rise` of the reference; all 0
-    without `min_epochs` validated epochs."""
-    if "val_loss" not in curves or not len(curves):
-        return 0, 0, 0
-    val = curves["val_loss"].to_numpy(dtype="float64")
-    val = val[np.isfinite(val)]
-    scale = LossScale(float(reference), None, usable_perfect(perfect, reference))
-    if len(val) < t["min_epochs"] or not scale.unit > 0:
-        return 0, 0, 0
-    rises, falls = _jumps(val, scale, t)
-    return int(rises.sum()), int(falls.sum()), len(val) - 1
-
-
-def _oscillates(values, scale, t):
-    rises, falls = _jumps(values, scale, t)
-    return rises.sum() >= 2 and falls.sum() >= 2 and rises.mean() >= t["oscillation_fraction"]
-
-
-def _oscillating(loss, val, scale, t, start):
-    """`oscillating_loss`: the loss jumps up and down.
-
-    The validation loss reads the weights at one point of each epoch, the
-    training loss is a mean over an epoch of moving weights (with dropout
-    on). Jumps of the training loss alone, while the validation loss never
-    jumps up twice, are the noise of dropout or small batches, not of too
-    big steps; jumps of the validation loss alone are (the epoch means
-    smooth the training loss), unless it rises beyond them (overfitting).
-    """
-    validated, epochs = (None, None) if val is None else _validated(loss, val)[1:]
-    if validated is not None and len(validated) < t["min_epochs"]:
-        validated = None
-    confirmed = validated is None or _jumps(validated, scale, t)[0].sum() >= 2
-    if _oscillates(loss, scale, t) and confirmed:
-        return _oscillation(loss, np.arange(len(loss)), "loss", scale, t)
-    if (validated is not None and _oscillates(validated, scale, t)
-            and not _rises_beyond_noise(validated, t)):
-        return _oscillation(validated, epochs, "val_loss", scale, t)
-    return None
-
-
-def _oscillation(values, epochs, curve, scale, t):
-    rises, falls = _jumps(values, scale, t)
-    evidence = {"curve": curve, "rising_epochs": int(rises.sum()),
-                "falling_epochs": int(falls.sum()), "largest_rise": float(np.max(np.diff(values))),
-                "reference_loss": scale.reference}
-    return "oscillating_loss", int(epochs[np.flatnonzero(rises)[0] + 1]), evidence
-
-
-def _rises_beyond_noise(values, t):
-    """Whether the best of the last `curve_window` epochs is higher than the
-    best before by more than the loss moved per epoch (the median change)
-    since its best: a rise that held, not one noisy epoch."""
-    w = min(t["curve_window"], len(values) - 1)
-    since_best = values[int(np.argmin(values)):]
-    noise = float(np.median(np.abs(np.diff(since_best)))) if len(since_best) > 1 else 0.0
-    return -_window_drop(values, w) > noise
-
-
-def _validated(loss, val):
-    """(training losses, validation losses, epoch numbers) of the epochs that
-    were validated (all of them unless `fit` had `validation_freq` > 1)."""
-    epochs = np.flatnonzero(np.isfinite(val))
-    return loss[epochs], val[epochs], epochs
-
-
 def _stuck_at_chance(val, t, scale):
     """Whether the validated losses `val` never went materially below chance
     and stopped falling: a validation loss still falling (toward chance from
@@ -297,12 +194,6 @@ def _overfitting(loss, val, scale, t, start):
                     "last_val_loss": val[-1], "last_loss": loss[-1]}
         return "overfitting", int(epochs[best]) + 1, evidence
     return None
-
-
-def _window_drop(values, w):
-    """How much lower the best of the last `w` epochs is than the best before
-    (robust to a single noisy epoch at either end)."""
-    return float(np.min(values[:-w]) - np.min(values[-w:]))
 
 
 def _underfitting(loss, val, scale, t, start):

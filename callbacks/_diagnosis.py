@@ -6,6 +6,8 @@ import pandas as pd
 
 from keras_recipes.callbacks import _curve_rules
 from keras_recipes.callbacks import _layer_rules
+from keras_recipes.callbacks import _learning_rate_rules
+from keras_recipes.callbacks import _oscillation_rules
 
 # A finding of the key kind is dropped when one of the value kinds is found:
 # the latter is the cause, the former its consequence.
@@ -100,7 +102,7 @@ def diagnose(curves, gradients, activations, t, chance_loss=None, initial_loss=N
             scale = max(reference, initial_loss or 0.0) if start_scaled else reference
             curve["worst"], curve["worst_epoch"] = _curve_rules.worst(
                 curves, scale + (initial_penalty or 0.0), perfect_loss)
-            curve["val_jumps"] = _curve_rules.validation_jumps(curves, reference, t, perfect_loss)
+            curve["val_jumps"] = _oscillation_rules.validation_jumps(curves, reference, t, perfect_loss)
     # Once a NaN went through the network its statistics say nothing more.
     finite_gradients, finite_activations = _before_non_finite(gradients, activations)
     layer_found = (
@@ -108,7 +110,7 @@ def diagnose(curves, gradients, activations, t, chance_loss=None, initial_loss=N
         + _layer_rules.exploding_findings(gradients, curve, t, suggestion)
         + _layer_rules.vanishing_findings(finite_gradients, curve, t, suggestion)
         + _layer_rules.activation_findings(finite_activations, curve, t, suggestion, dominators)
-        + _layer_rules.learning_rate_findings(gradients, curve, t, suggestion)
+        + _learning_rate_rules.learning_rate_findings(gradients, curve, t, suggestion)
     )
     if any(finding.kind == "non_finite" for finding in layer_found):
         found = [finding for finding in found if finding.kind != "non_finite"]

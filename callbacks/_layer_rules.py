@@ -4,7 +4,9 @@ Inputs are the DataFrames of `GradientMonitor.to_dataframe()` and
 `ActivationStats.to_dataframe()` and a summary of the training curve. A layer
 symptom must hold over a window of logged steps (not one batch), and the
 symptoms that can be harmless (a few dead units in a net that learns fine)
-count only when the training curve shows that learning is impaired.
+count only when the training curve shows that learning is impaired. The
+learning-rate rules, which read the same gradient table, are in
+`_learning_rate_rules`.
 """
 
 import math
@@ -222,107 +224,6 @@ def _layer_of(label):
     """The layer name of a call label ("name/call_2" is a call of "name")."""
     head, _, tail = label.rpartition("/call_")
     return head if head and tail.isdigit() else label
-
-
-#: Curve findings of a loss that stalled: with every weight crawling, the
-#: learning rate is why.
-STALLED_KINDS = ("loss_not_decreasing", "underfitting")
-
-
-def learning_rate_findings(gradients, curve, t, suggestion=None):
-    """`learning_rate_too_high` / `_too_low` from the update/weight ratio and the curve.
-
-    `curve` holds the curve findings' `kinds`, `progress`, the `worst` epoch
-    loss (in multiples of the reference) and its `worst_epoch`, and
-    `val_jumps` (`_curve_rules.validation_jumps`).
-    """
-    if gradients is None or gradients.empty:
-        return []
-    finite = gradients[gradients["non_finite"].cumsum() == 0]
-    if finite.empty:
-        finite = gradients.iloc[: max(1, len(gradients) // 10)]
-    ratios = finite.groupby("layer", sort=False)["update_ratio"].median()
-    for rule in (_too_high_on_unstable_curve, _too_high_before_worst_epoch,
-                 _too_high_on_jagged_curve, _too_low_on_stalled_curve):
-        found = rule(finite, ratios, curve, t)
-        if found is not None:
-            kind, layer, evidence, *advice = found
-            advice = advice_for(advice[0] if advice else kind, suggestion)
-            return [Finding(kind, layer, None, None, evidence, advice)]
-    return []
-
-
-def _too_high_on_unstable_curve(finite, ratios, curve, t):
-    unstable = sorted(set(curve["kinds"]) & set(UNSTABLE_KINDS))
-    if unstable and float(ratios.max()) >= t["update_ratio_high"]:
-        evidence = {"median_update_ratio": float(ratios.max()), "curve": unstable}
-        return "learning_rate_too_high", str(ratios.idxmax()), evidence
-    return None
-
-
-def _too_high_before_worst_epoch(finite, ratios, curve, t):
-    """An epoch's loss many times the reference (chance, or the start, plus
-    the regularization penalty) is as unstable as a diverging one, if the
-    steps were big up to then: afterwards dead units or settled weights make
-    them small again."""
-    if curve.get("worst", 0.0) < t["high_loss_factor"]:
-        return None
-    early = finite[finite["epoch"] <= curve["worst_epoch"]]
-    if early.empty:
-        return None
-    early_ratios = early.groupby("layer", sort=False)["update_ratio"].median()
-    if float(early_ratios.max()) < t["update_ratio_high"]:
-        return None
-    evidence = {"median_update_ratio": float(early_ratios.max()),
-                "curve": [f"epoch loss up to {curve['worst']:.3g}x the reference"],
-                "up_to_epoch": int(curve["worst_epoch"])}
-    return "learning_rate_too_high", str(early_ratios.idxmax()), evidence
-
-
-def _too_high_on_jagged_curve(finite, ratios, curve, t):
-    """A validation loss that jumps up and down in `jagged_fraction` of the
-    epochs each, too few for `oscillating_loss`, is too big steps when a
-    layer's updates are `update_ratio_high` of its weights (an RNN at Adam
-    0.1-1.0): healthy runs with such updates do not jump both ways."""
-    rises, falls, changes = curve.get("val_jumps", (0, 0, 0))
-    if min(rises, falls) < max(2, t["jagged_fraction"] * changes):
-        return None
-    if float(ratios.max()) < t["update_ratio_high"]:
-        return None
-    evidence = {"median_update_ratio": float(ratios.max()),
-                "curve": [f"validation loss jumps up {rises} and down {falls} times in {changes + 1} epochs"]}
-    return "learning_rate_too_high", str(ratios.idxmax()), evidence
-
-
-def _too_low_on_stalled_curve(finite, ratios, curve, t):
-    """Every weight crawls (`model_update_ratio` below `update_ratio_low`) and
-    the loss stalled: not decreasing, or a plateau read as underfitting (a
-    crawl of a few % of chance clears `loss_not_decreasing`). Steps that were
-    big enough in the first epoch were shrunk by a schedule."""
-    stalled = sorted(set(curve["kinds"]) & set(STALLED_KINDS))
-    moved = model_update_ratio(finite)
-    if not stalled or not moved < t["update_ratio_low"]:
-        return None
-    first = model_update_ratio(finite[finite["epoch"] == finite["epoch"].min()])
-    evidence = {"model_update_ratio": moved, "largest_median_update_ratio": float(ratios.max()),
-                "first_epoch_model_update_ratio": first, "loss_progress": curve["progress"],
-                "curve": stalled}
-    advice = "learning_rate_decayed" if first >= t["update_ratio_low"] else "learning_rate_too_low"
-    return "learning_rate_too_low", None, evidence, advice
-
-
-def model_update_ratio(gradients):
-    """The median over logged steps of the whole model's ||update|| / ||weights||,
-    all layers' weights taken as one vector: the layers that hold most of the
-    weight count most, a small layer with bigger steps does not hide that the
-    rest crawls. NaN if no weight norm was logged."""
-    sizes = gradients.assign(update=(gradients["update_ratio"] * gradients["weight_norm"]) ** 2,
-                             weight=gradients["weight_norm"] ** 2)
-    per_step = sizes.groupby("step")[["update", "weight"]].sum(min_count=1).dropna()
-    per_step = per_step[per_step["weight"] > 0]
-    if per_step.empty:
-        return math.nan
-    return float(np.median(np.sqrt(per_step["update"] / per_step["weight"])))
 
 
 def over_regularization_findings(gradients, curve, t, regularized):

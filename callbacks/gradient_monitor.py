@@ -37,7 +37,11 @@ class GradientMonitor(_monitor.Monitor):
     since the previous record; the weight norm and the update-to-weight ratio
     are measured on logging steps. Nothing is added to `logs` and the model
     is left as it was. `.findings` diagnoses vanishing and exploding
-    gradients and non-finite values from the recorded numbers.
+    gradients and non-finite values from the recorded numbers. A layer whose
+    gradient is exactly 0 at every step (every layer dead, a ReLU applied
+    inside a user-defined layer's `call`, an op without a gradient) is
+    reported as `vanishing_gradient`, with advice that no gradient reaches
+    it, even when no layer got any gradient to compare it with.
 
     Under a `LossScaleOptimizer`, steps whose scaled gradients overflow are
     the scaler's normal business (it skips them): they are not counted as
