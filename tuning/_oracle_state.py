@@ -27,6 +27,16 @@ class SavedAtomically:
         super().reload()
         finished = (TrialStatus.COMPLETED, TrialStatus.FAILED)
         self._retry_queue = [i for i in self._retry_queue if self.trials[i].status not in finished]
+        # keras-tuner writes a new trial's `trial.json` before `oracle.json`:
+        # a process killed between the two leaves a running trial that the
+        # oracle never recorded. It is re-run like the recorded ones (else it
+        # stays RUNNING for ever, and a later trial takes its place in the budget).
+        for trial_id in sorted(self.trials):
+            unrecorded = trial_id not in self._retry_queue and trial_id not in self.end_order
+            if unrecorded and self.trials[trial_id].status == TrialStatus.RUNNING:
+                self._retry_queue.append(trial_id)
+                if trial_id not in self.start_order:
+                    self.start_order.append(trial_id)
 
     def get_state(self):
         state = super().get_state()
