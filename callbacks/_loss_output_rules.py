@@ -27,6 +27,7 @@ import keras
 
 from keras_recipes.callbacks import _advice
 from keras_recipes.callbacks import _graph
+from keras_recipes.callbacks import _statistics
 from keras_recipes.callbacks.findings import Finding
 from keras_recipes.tuning import _model_parts
 
@@ -57,15 +58,6 @@ EXPLAINED_BY_MISMATCH = (
     "learning_rate_too_low", "diverging_loss", "oscillating_loss", "loss_not_decreasing",
     "overfitting", "underfitting", "needs_more_training",
 )
-
-# Standalone activation layers -> the activation they apply.
-_ACTIVATION_LAYERS = (
-    (keras.layers.Softmax, "softmax"),
-    (keras.layers.LeakyReLU, "leaky_relu"),
-    (keras.layers.ELU, "elu"),
-    (keras.layers.PReLU, "prelu"),
-)
-
 
 def loss_output_mismatch(loss, from_logits, activation):
     """What the loss wrongly reads the output as, or `None` (a pure function).
@@ -164,11 +156,10 @@ def output_activation(model):
 
 
 def _activation_name(layer):
-    for layer_class, name in _ACTIVATION_LAYERS:
-        if isinstance(layer, layer_class):
-            return name
-    if isinstance(layer, keras.layers.ReLU):
-        return "relu" if layer.max_value is None else None  # capped at 1: probabilities
+    if isinstance(layer, keras.layers.ReLU) and layer.max_value is not None:
+        return None  # capped at 1: probabilities
+    if isinstance(layer, _statistics.STANDALONE_ACTIVATIONS):
+        return _statistics.activation_name(layer)
     function = getattr(layer, "activation", None)
     if not callable(function):
         return None

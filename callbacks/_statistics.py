@@ -45,6 +45,8 @@ _ACTIVATION_LAYERS = (
     (keras.layers.PReLU, "prelu"),
     (keras.layers.Softmax, "softmax"),
 )
+#: The layers that are an activation and nothing else.
+STANDALONE_ACTIVATIONS = tuple(layer_class for layer_class, _ in _ACTIVATION_LAYERS)
 
 
 #: Layers whose output keeps their input's layout (element-wise maps,
