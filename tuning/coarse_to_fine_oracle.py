@@ -1,12 +1,11 @@
 """`CoarseToFineOracle`: rounds of random search, each narrowed around the last one's best."""
 
 import math
-import numbers
 
 import keras_tuner
 from keras_tuner.engine.trial import TrialStatus
 
-from keras_recipes.recipes._validation import check_choice, check_positive_int, check_seed
+from keras_recipes.tuning import _oracle_arguments
 from keras_recipes.tuning import _oracle_state
 from keras_recipes.tuning import _reports
 from keras_recipes.tuning import _sampling
@@ -23,9 +22,6 @@ from keras_recipes.tuning._keys import (  # noqa: F401 - re-exported for the tun
     ROUND_KEY,
     SECONDS_METRIC,
 )
-
-SAMPLINGS = ("random", "halton")
-BOUNDARY_ACTIONS = ("warn", "expand")
 
 
 class CoarseToFineOracle(_oracle_state.SavedAtomically, keras_tuner.Oracle):
@@ -104,44 +100,12 @@ class CoarseToFineOracle(_oracle_state.SavedAtomically, keras_tuner.Oracle):
         progress=True,
         **kwargs,
     ):
-        for name, value in (
-            ("coarse_trials", coarse_trials), ("fine_trials", fine_trials),
-            ("coarse_epochs", coarse_epochs), ("fine_epochs", fine_epochs),
-            ("top_k", top_k), ("rounds", rounds),
-        ):
-            check_positive_int(name, value)
-        check_choice("sampling", sampling, SAMPLINGS)
-        check_choice("boundary", boundary, BOUNDARY_ACTIONS)
-        seed = check_seed(seed)
-        for name, value in (("early_stopping", early_stopping), ("progress", progress)):
-            if not isinstance(value, bool):
-                raise ValueError(
-                    f"Invalid value for argument `{name}`: expected True or False. "
-                    f"Received: {name}={value!r}"
-                )
-        if seed is not None and seed < 0:
-            # Halton scrambling and `keras.utils.set_random_seed` need seeds >= 0.
-            raise ValueError(
-                "Invalid value for argument `seed`: expected an integer >= 0 or None. "
-                f"Received: seed={seed!r}"
-            )
-        if top_k > coarse_trials:
-            raise ValueError(
-                "Invalid value for argument `top_k`: expected at most "
-                f"`coarse_trials` ({coarse_trials}). Received: top_k={top_k}"
-            )
-        if (isinstance(promote, bool) or not isinstance(promote, numbers.Integral)
-                or not 0 <= promote <= min(top_k, fine_trials)):
-            raise ValueError(
-                "Invalid value for argument `promote`: expected an integer from 0 "
-                f"to min(top_k, fine_trials) = {min(top_k, fine_trials)}. "
-                f"Received: promote={promote!r}"
-            )
-        if isinstance(objective, (list, tuple)):
-            raise ValueError(
-                "Invalid value for argument `objective`: expected one metric name "
-                f"or `keras_tuner.Objective`. Received: objective={objective!r}"
-            )
+        seed = _oracle_arguments.check_arguments(
+            objective, coarse_trials=coarse_trials, fine_trials=fine_trials,
+            coarse_epochs=coarse_epochs, fine_epochs=fine_epochs, top_k=top_k, rounds=rounds,
+            promote=promote, sampling=sampling, boundary=boundary,
+            early_stopping=early_stopping, seed=seed, progress=progress,
+        )
         super().__init__(
             objective=objective,
             max_trials=coarse_trials + (rounds - 1) * fine_trials,
