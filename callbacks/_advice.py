@@ -80,7 +80,26 @@ ADVICE = {
         "Seed 003 searches the L2 factor on a log scale with the learning rate."
     ),
     "needs_more_training": "Train longer: both losses are still going down.",
+    # `needs_more_training` of a loss that falls by little, but every epoch
+    # and no slower than before (which `underfitting` took for a plateau).
+    "slow_progress": (
+        "Train longer: the loss falls by little, but every epoch and no slower "
+        "than before, so training is still under way, not stuck on a plateau "
+        "(a bigger model would not help yet). To get there in fewer epochs, "
+        "raise the learning rate{lr} (3-10x), or use momentum "
+        "(`SGD(momentum=0.9)`) or Adam: plain SGD with a small rate crawls "
+        "through the first epochs."
+    ),
     "learning_rate_too_high": "Lower the learning rate{lr}, about 10x to start with.",
+    # `learning_rate_too_high` whose big first steps killed the ReLUs.
+    "units_killed": (
+        "Lower the learning rate{lr}, about 10x to start with, or warm it up "
+        "over the first epoch: the ReLU units were alive at the start and the "
+        "first, too big steps pushed every pre-activation below 0, where no "
+        "gradient brings them back (the dead units are a consequence). "
+        "Gradient clipping (`clipnorm=1.0`), BatchNormalization or LeakyReLU "
+        "make them harder to kill."
+    ),
     "learning_rate_too_low": (
         "Raise the learning rate{lr}, about 10x to start with (seed 003 tries "
         "1e-1, 1e-2, 1e-3, 1e-4)."
@@ -101,6 +120,17 @@ ADVICE = {
         "watched, check its bias initialization and the size of the first "
         "steps. Or the backward path is cut: an op without a gradient "
         "(`argmax`, `round`, a cast to an integer type) or a `stop_gradient`."
+    ),
+    # `dead_relu` of a layer without gradient whose outputs are all below 0:
+    # the ReLU after it is applied in a layer's `call`.
+    "dead_relu_in_call": (
+        "Every output of this layer is below 0 and no gradient reaches "
+        "its weights: the ReLU applied to it inside a layer's `call` "
+        "(`keras.ops.relu`, which the monitors do not see as an activation) "
+        "outputs 0 for every example and passes no gradient back. Check the "
+        "bias initialization (no negative constant) and use He "
+        "initialization; lower the learning rate{lr} if the units died after "
+        "the first steps; or use `keras.ops.leaky_relu`."
     ),
     # `overfitting` of a model with BatchNormalization whose validation loss
     # never went below chance.

@@ -7,7 +7,9 @@ loss changes in units of the reference loss (see `diagnosis_thresholds`).
 With label smoothing the loss cannot fall below the entropy of the smoothed
 targets (the perfect loss): losses are then read as the part above it, and
 changes in units of the reference minus it. The loss scale is in
-`_loss_scale`, the oscillation rule in `_oscillation_rules`.
+`_loss_scale`, the oscillation rule in `_oscillation_rules`, the rules of a
+run still making progress (needs more training, a slow but steady start
+that is no underfitting) in `_progress_rules`.
 """
 
 import math
@@ -17,6 +19,7 @@ import numpy as np
 from keras_recipes.callbacks._advice import advice_for
 from keras_recipes.callbacks._loss_scale import LossScale, _validated, _window_drop, usable_perfect
 from keras_recipes.callbacks._oscillation_rules import _oscillating
+from keras_recipes.callbacks._progress_rules import needs_more_training, slow_but_steady
 from keras_recipes.callbacks.findings import Finding
 
 # After these, the later rules (which compare window ends of a loss that goes
@@ -87,9 +90,10 @@ def curve_findings(curves, reference, t, suggestion=None, start=None, chance=Non
     val = curves["val_loss"].to_numpy(dtype="float64") if "val_loss" in curves else None
     found, start = [], float(loss[0] if start is None else start)
     for rule in (_oscillating, _diverging, _not_decreasing, _overfitting,
-                 _underfitting, _needs_more_training):
+                 _underfitting, needs_more_training):
         result = rule(loss, val, scale, t, start)
-        if result is not None:
+        # `_underfitting` may have found a slow start (`needs_more_training`).
+        if result is not None and all(finding.kind != result[0] for finding in found):
             found.append(_finding(result, scale, suggestion, batch_normalized))
         if found and found[-1].kind in _STOPPING_KINDS:
             break
@@ -197,6 +201,16 @@ def _overfitting(loss, val, scale, t, start):
 
 
 def _underfitting(loss, val, scale, t, start):
+    """`underfitting` of a plateau high above the perfect loss, or of a
+    validation loss stuck at chance; `needs_more_training` instead if that
+    curve falls every epoch no slower than before (`slow_but_steady`)."""
+    found = _plateau_or_nothing_learned(loss, val, scale, t)
+    if found is None:
+        return None
+    return slow_but_steady(loss, val, t) or found
+
+
+def _plateau_or_nothing_learned(loss, val, scale, t):
     checked = None if val is None else _validated(loss, val)
     if checked is not None and not len(checked[1]):
         checked = None  # never validated: judged on the training loss alone
@@ -245,38 +259,6 @@ def _nothing_learned(loss, val, t, scale):
 def _chance_evidence(loss, val, chance):
     return {"chance_loss": chance, "best_val_loss": float(np.min(val)),
             "last_val_loss": val[-1], "last_loss": loss[-1]}
-
-
-def _needs_more_training(loss, val, scale, t, start):
-    # Seed 003: BOTH curves still improving. A training loss alone keeps
-    # falling long after the model stopped getting better.
-    if val is None:
-        return None
-    _, val, _ = _validated(loss, val)
-    if _broken_in_inference(val, scale, t, start):
-        return None
-    w = min(t["curve_window"], len(loss) - 1)
-    w_val = min(t["curve_window"], len(val) - 1)
-    if w_val < 1:
-        return None
-    drops = [_window_drop(loss, w) / scale.unit, _window_drop(val, w_val) / scale.unit]
-    if min(drops) > t["improving_drop"]:
-        evidence = {"window_epochs": w, "window_drop": drops[0] * scale.unit,
-                    "window_val_drop": drops[1] * scale.unit}
-        return "needs_more_training", len(loss) - w, evidence
-    return None
-
-
-def _broken_in_inference(val, scale, t, start):
-    """Whether the validation loss went `high_loss_factor` times the larger
-    of the reference and the starting loss or higher and still ends above
-    the reference: a network broken in inference mode (BatchNormalization's
-    moving statistics after far too big steps), whose fall from there (from
-    2600x chance to 10x) is no progress. A validation set with another label
-    prior stays below that: a model that predicts a training prior of 99/1
-    loses ln 100 on the minority, under 7x the ln 2 an untrained one starts at."""
-    top = t["high_loss_factor"] * max(scale.above(scale.reference), scale.above(start))
-    return scale.above(float(np.max(val))) >= top and val[-1] > scale.reference
 
 
 def _plain(value):

@@ -8,6 +8,10 @@ from keras_recipes.callbacks import _curve_rules
 from keras_recipes.callbacks import _layer_rules
 from keras_recipes.callbacks import _learning_rate_rules
 from keras_recipes.callbacks import _oscillation_rules
+from keras_recipes.callbacks import _progress_rules
+from keras_recipes.callbacks import _zero_gradient_rules
+from keras_recipes.callbacks._advice import advice_for
+from keras_recipes.callbacks.findings import Finding
 
 # A finding of the key kind is dropped when one of the value kinds is found:
 # the latter is the cause, the former its consequence.
@@ -24,8 +28,8 @@ EXPLAINED_BY = {
     "needs_more_training": (*_BLOWN_UP, "dead_relu", "saturated_activation", "vanishing_gradient",
                             # A validation loss still falling to chance is no progress.
                             "overfitting", "underfitting",
-                            # More epochs of too big steps are no cure.
-                            "learning_rate_too_high"),
+                            # More epochs of too big (or tiny) steps are no cure.
+                            "learning_rate_too_high", "learning_rate_too_low"),
     "overfitting": _BLOWN_UP,
     "loss_not_decreasing": (*_BLOWN_UP, "learning_rate_too_high"),
     # Dead or saturated units also give zero updates; that is not the learning rate.
@@ -94,7 +98,8 @@ def diagnose(curves, gradients, activations, t, chance_loss=None, initial_loss=N
         reference = _curve_rules.reference_loss(curves, chance_loss, initial_loss)
         found = _curve_rules.curve_findings(curves, reference, t, suggestion, initial_loss,
                                             chance_loss, loss_floor, perfect_loss, batch_normalized)
-        curve["kinds"] = [finding.kind for finding in found]
+        curve["kinds"] = [_progress_rules.SLOW_PROGRESS if _progress_rules.is_slow_progress(finding)
+                          else finding.kind for finding in found]
         # A loss below its floor measures no progress: it confirms no layer symptom.
         measured = "invalid_loss" not in curve["kinds"]
         if measured and (len(curves) >= t["min_epochs"] or "non_finite" in curve["kinds"]):
@@ -112,6 +117,8 @@ def diagnose(curves, gradients, activations, t, chance_loss=None, initial_loss=N
         + _layer_rules.activation_findings(finite_activations, curve, t, suggestion, dominators)
         + _learning_rate_rules.learning_rate_findings(gradients, curve, t, suggestion)
     )
+    # A layer without gradient whose outputs are all below 0 feeds dead ReLUs.
+    layer_found = _zero_gradient_rules.dead_behind_call(layer_found, finite_activations, t, suggestion)
     if any(finding.kind == "non_finite" for finding in layer_found):
         found = [finding for finding in found if finding.kind != "non_finite"]
     if not gradients_blown_up(layer_found):
@@ -120,7 +127,33 @@ def diagnose(curves, gradients, activations, t, chance_loss=None, initial_loss=N
             kept = [finding for finding in layer_found + found
                     if finding.kind not in EXPLAINED_BY_OVER_REGULARIZATION]
             return _ordered(_without_consequences(kept) + shrunk)
-    return _ordered(_without_consequences(layer_found + found))
+    kept = _without_consequences(layer_found + found)
+    return _ordered(_with_units_killed(kept, finite_gradients, t, suggestion))
+
+
+def _with_units_killed(findings, gradients, t, suggestion):
+    """The findings with one `learning_rate_too_high` in place of the
+    `dead_relu` findings of ReLU layers that too big steps killed
+    (`_learning_rate_rules.units_killed_by_big_steps`), and of what that
+    explains (a stalled curve): their kinds go into its evidence as
+    `explains`, as for `loss_output_mismatch`. It comes first unless a
+    cause earlier in `KIND_ORDER` is found too (a blow-up, or units dead
+    from the first record)."""
+    killed, evidence, layer = _learning_rate_rules.units_killed_by_big_steps(findings, gradients, t)
+    if not killed:
+        return findings
+    gone = {id(finding) for finding in killed}
+    rest = [f for f in findings if id(f) not in gone and f.kind != "learning_rate_too_high"]
+    # Another rule's evidence of too big steps (an epoch loss far above chance) stays.
+    high = next((f for f in findings if f.kind == "learning_rate_too_high"), None)
+    if high is not None:
+        evidence = {**high.evidence, **evidence, "curve": high.evidence["curve"] + evidence["curve"]}
+    first = min(killed, key=lambda finding: finding.step)
+    cause = Finding("learning_rate_too_high", layer, first.epoch, first.step, evidence,
+                    advice_for("units_killed", suggestion))
+    kept = _without_consequences(rest + [cause])
+    cause.evidence["explains"] = sorted({f.kind for f in findings} - {f.kind for f in kept})
+    return kept
 
 
 def gradients_blown_up(findings):

@@ -5,7 +5,8 @@
 `learning_rate_too_high` when big steps come with an unstable curve, an
 epoch loss many times the reference or a jagged validation loss;
 `learning_rate_too_low` when every weight crawls (`model_update_ratio`) and
-the loss stalled.
+the loss stalled. `units_killed_by_big_steps` finds the ReLU layers that big
+first steps killed: their dead units are a consequence of the learning rate.
 """
 
 import math
@@ -14,12 +15,13 @@ import numpy as np
 
 from keras_recipes.callbacks._advice import advice_for
 from keras_recipes.callbacks._layer_rules import UNSTABLE_KINDS
+from keras_recipes.callbacks._progress_rules import SLOW_PROGRESS
 from keras_recipes.callbacks.findings import Finding
 
 
-#: Curve findings of a loss that stalled: with every weight crawling, the
-#: learning rate is why.
-STALLED_KINDS = ("loss_not_decreasing", "underfitting")
+#: Curve findings of a loss that stalled, or crawls (`SLOW_PROGRESS`): with
+#: every weight crawling, the learning rate is why.
+STALLED_KINDS = ("loss_not_decreasing", "underfitting", SLOW_PROGRESS)
 
 
 def learning_rate_findings(gradients, curve, t, suggestion=None):
@@ -102,6 +104,49 @@ def _too_low_on_stalled_curve(finite, ratios, curve, t):
                 "curve": stalled}
     advice = "learning_rate_decayed" if first >= t["update_ratio_low"] else "learning_rate_too_low"
     return "learning_rate_too_low", None, evidence, advice
+
+
+def units_killed_by_big_steps(findings, gradients, t):
+    """The `dead_relu` findings of layers that too big steps killed, and the evidence.
+
+    A ReLU layer alive at the first record (its `dead_relu` finding is first
+    seen later) that died after steps of `update_ratio_high` of the weights
+    or more (the largest layer median over the records before it died) was
+    killed by the learning rate: big steps push every pre-activation below
+    0, and no gradient brings a dead unit back (plain SGD at 5 on a digits
+    CNN moves the convolutions by a quarter of their norm at the first step,
+    and every unit is dead by the tenth). Units dead at the first record died of
+    their initialization; once dead, nothing moves, so only the records
+    before tell the step size.
+
+    Returns:
+        `(killed, evidence, layer)`: the `dead_relu` findings of the killed
+        layers (`[]` if none), the evidence of `learning_rate_too_high` and
+        the layer of the largest steps.
+    """
+    if gradients is None or gradients.empty:
+        return [], None, None
+    finite = gradients[gradients["non_finite"].cumsum() == 0]
+    killed, largest = [], None
+    for finding in findings:
+        if finding.kind != "dead_relu" or finding.step is None:
+            continue
+        alive = finite[finite["step"] < finding.step]
+        ratios = alive.groupby("layer", sort=False)["update_ratio"].median().dropna()
+        if ratios.empty or float(ratios.max()) < t["update_ratio_high"]:
+            continue
+        killed.append(finding)
+        if largest is None or float(ratios.max()) > largest[0]:
+            largest = (float(ratios.max()), str(ratios.idxmax()))
+    if not killed:
+        return [], None, None
+    first = min(finding.step for finding in killed)
+    dead = [layer for finding in killed
+            for layer in (finding.layer, *finding.evidence.get("downstream_dead_layers", ()))]
+    evidence = {"median_update_ratio": largest[0],
+                "curve": [f"ReLU layers alive at the first record, dead from step {first}"],
+                "dead_layers": dead}
+    return killed, evidence, largest[1]
 
 
 def model_update_ratio(gradients):

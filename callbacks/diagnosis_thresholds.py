@@ -32,6 +32,8 @@ DIAGNOSIS_THRESHOLDS = {
     "plateau_drop": (0.02, "the window's best training loss is < 2% of the reference below the best before"),
     "underfit_level": (0.5, "a plateau above half the reference loss is underfitting ..."),
     "underfit_gap": (0.2, "... unless validation loss ends over 20% above training loss; read on validation loss when it ends over 20% below (dropout)"),
+    "steady_epochs": (6, "a loss (validation loss if validated) that fell in each of the last 6 epochs ..."),
+    "steady_pace": (0.75, "... and in the last curve_window epochs by 0.75 or more of its mean per-epoch drop before is no plateau: 'needs more training' (a slow start), not underfitting (a 1-unit bottleneck that slows toward its floor: 0.09; plain SGD 0.05 on a digits CNN: 1.4 and more)"),
     "improving_drop": (0.02, "both losses' window bests are > 2% of the reference below the bests before"),
     "floor_tolerance": (0.01, "a loss more than 1% of the reference below its floor (0 for a cross-entropy) is impossible with valid labels"),
     # Needs a known chance level: validation loss at chance all the run.
@@ -46,7 +48,7 @@ DIAGNOSIS_THRESHOLDS = {
     "impaired_progress": (0.5, "gradient/dead-unit symptoms count only if the loss fell < 50%"),
     "saturation_progress": (0.9, "saturation counts only if the loss fell < 90%: it slows, not stops"),
     "update_ratio_low": (1e-5, "the whole model's median ||update||/||weights|| (all kernels one vector: the big layers weigh most) below 1e-5, on a stalled curve (not decreasing, underfitting): the learning rate crawls (healthy runs measured: 1.5e-4 or more)"),
-    "update_ratio_high": (1e-2, "a layer's median ||update||/||weight|| above 1e-2 with an unstable curve"),
+    "update_ratio_high": (1e-2, "a layer's median ||update||/||weight|| above 1e-2 with an unstable curve, or up to the record where ReLU layers alive at the first record are dead (killed by the steps: plain SGD 5 on a digits CNN, 0.28; healthy SGD 0.5-1 on it, 0.03-0.06, loses no unit)"),
     "high_loss_factor": (10.0, "... or with an epoch's training loss 10x the reference (chance or start) or more; a validation loss that went 10x above it is no progress ('needs more training') while it ends above the reference"),
     "jagged_fraction": (0.2, "... or with a validation loss that jumps (oscillation_rise) up AND down in 20% of the validated epochs each (at least 2; healthy runs measured: up in 10% at most when a layer's ratio is that high)"),
     "zero_grad_norm": (1e-30, "a kernel gradient norm at or below 1e-30 is no gradient at all (float32 flushes smaller squares to 0): dead units or a cut backward path, not a small learning rate"),

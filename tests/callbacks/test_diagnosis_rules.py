@@ -228,6 +228,32 @@ def test_learning_rate_too_high_reads_the_updates_up_to_the_worst_epoch():
     assert evidence["up_to_epoch"] == 0 and evidence["median_update_ratio"] == pytest.approx(0.5)
 
 
+def test_relus_killed_by_big_first_steps_are_a_learning_rate_too_high():
+    # Plain SGD at 5 on a digits CNN (measured): the first step moves the
+    # kernels by 0.28 of their norm, the ReLUs are dead from the next record
+    # on, nothing moves after and the loss stays at chance, never far above.
+    killed = {"dense": ("relu", lambda i: 0.0 if i == 0 else 0.94, lambda i: np.nan),
+              "dense_1": ("relu", lambda i: 0.0 if i == 0 else 1.0, lambda i: np.nan),
+              "dense_2": ("softmax", lambda i: np.nan, lambda i: np.nan)}
+    gradients = _gradients({layer: (lambda i: 0.2 if i == 0 else 0.0) for layer in LAYERS})
+    gradients["update_ratio"] = np.where(gradients["step"] == 0, 0.28, 0.0)
+    kinds, findings = _kinds("flat", gradients, _activations(killed))
+    assert kinds == [("learning_rate_too_high", "dense")]  # the cause first, the dead units in it
+    assert (findings[0].epoch, findings[0].step) == (0, 5)
+    assert findings[0].evidence["median_update_ratio"] == pytest.approx(0.28)
+    assert findings[0].evidence["dead_layers"] == ["dense", "dense_1"]
+    assert findings[0].evidence["explains"] == ["dead_relu", "loss_not_decreasing"]
+    assert "pushed every pre-activation below 0" in findings[0].advice
+    # Units dead at the first record died of their initialization ...
+    dead_at_start = {layer: ("relu", lambda i: 1.0, lambda i: np.nan) for layer in ("dense", "dense_1")}
+    kinds, _ = _kinds("flat", gradients, _activations(dead_at_start))
+    assert [kind for kind, _ in kinds] == ["dead_relu", "dead_relu", "loss_not_decreasing"]
+    # ... and units that died after small steps did not die of the steps.
+    gradients["update_ratio"] = np.where(gradients["step"] == 0, 1e-3, 0.0)
+    kinds, _ = _kinds("flat", gradients, _activations(killed))
+    assert [kind for kind, _ in kinds] == ["dead_relu", "dead_relu", "loss_not_decreasing"]
+
+
 def test_a_regularization_penalty_is_not_a_loss_far_above_chance():
     # L2 = 1.0: the logged loss starts near 1600 (penalty), the weights shrink
     # fast (big update ratios); that is the penalty, not the learning rate.
@@ -352,6 +378,38 @@ def test_a_validation_loss_still_falling_near_chance_is_no_verdict():
                              "val_loss": [1.30, 1.24, 1.19, 1.14, 1.10, 1.06]})
     found = diagnose(balanced, None, None, resolve_thresholds(), chance_loss=0.325)
     assert "overfitting" not in [f.kind for f in found]
+
+
+def test_a_slow_but_steady_fall_is_no_plateau():
+    # Digits CNN with dropout 0.3, plain SGD at 0.05, batch 64 (measured):
+    # under 0.3% of chance an epoch, but every epoch and faster and faster.
+    slow = pd.DataFrame({
+        "loss": _floats("2.3076 2.3028 2.3029 2.2995 2.2947 2.2969 2.2951 2.2938 2.2929 2.2886 "
+                        "2.2890 2.2876 2.2843 2.2860 2.2797 2.2794 2.2737 2.2730 2.2679 2.2692 "
+                        "2.2674 2.2624 2.2573 2.2575 2.2555 2.2480 2.2427 2.2379 2.2352 2.2360 "
+                        "2.2291 2.2280 2.2294 2.2220 2.2187 2.2026"),
+        "val_loss": _floats("2.3051 2.3025 2.3005 2.2986 2.2969 2.2950 2.2935 2.2923 2.2902 2.2886 "
+                            "2.2869 2.2848 2.2826 2.2808 2.2787 2.2765 2.2738 2.2712 2.2684 2.2654 "
+                            "2.2625 2.2592 2.2565 2.2528 2.2487 2.2450 2.2403 2.2365 2.2323 2.2281 "
+                            "2.2231 2.2177 2.2127 2.2066 2.2009 2.1951")})
+    t = resolve_thresholds()
+    (found,) = diagnose(slow, None, None, t, chance_loss=CHANCE, initial_loss=2.3082)
+    assert (found.kind, found.epoch) == ("needs_more_training", 33)
+    assert found.evidence["curve"] == "val_loss" and found.evidence["falling_epochs"] == 35
+    assert found.evidence["pace_per_epoch"] > 2 * found.evidence["pace_per_epoch_before"]
+    assert "use momentum" in found.advice
+    # One epoch up in the last 6 makes it a plateau again ...
+    bumped = slow.copy()
+    bumped.loc[32, "val_loss"] = 2.2200
+    assert [f.kind for f in diagnose(bumped, None, None, t, chance_loss=CHANCE)] == ["underfitting"]
+    # ... and so does a fall that slows down toward a floor: a one-unit
+    # bottleneck under Adam 0.05 (measured) ends at 0.09 of its pace before.
+    bottleneck = pd.DataFrame({
+        "loss": _floats("2.1851 1.8969 1.7661 1.6933 1.6521 1.6216 1.5972 1.5776 1.5613 1.5477 "
+                        "1.5365 1.5271 1.5193 1.5127 1.5072"),
+        "val_loss": _floats("1.9954 1.7903 1.7183 1.6688 1.6319 1.6047 1.5843 1.5682 1.5555 1.5454 "
+                            "1.5373 1.5310 1.5262 1.5225 1.5197")})
+    assert [f.kind for f in diagnose(bottleneck, None, None, t, chance_loss=CHANCE)] == ["underfitting"]
 
 
 def test_a_loss_below_its_floor_is_invalid_not_progress():
@@ -522,10 +580,12 @@ CRAWL_SGD = pd.DataFrame({
 
 def test_a_crawl_read_as_underfitting_is_a_learning_rate_too_low():
     t, start = resolve_thresholds(), {"chance_loss": CHANCE, "initial_loss": 2.5108}
-    assert [f.kind for f in diagnose(CRAWL, None, None, t, **start)] == ["underfitting"]
+    # Falling every epoch at 0.94 of its pace before: slow, no plateau.
+    (slow,) = diagnose(CRAWL, None, None, t, **start)
+    assert (slow.kind, slow.evidence["falling_epochs"]) == ("needs_more_training", 9)
     found = diagnose(CRAWL, _gradients({}, update_ratio=4e-6), None, t, **start)
-    assert [f.kind for f in found] == ["learning_rate_too_low"]  # the underfitting is its consequence
-    assert found[0].evidence["curve"] == ["underfitting"]
+    assert [f.kind for f in found] == ["learning_rate_too_low"]  # the slow curve is its consequence
+    assert found[0].evidence["curve"] == ["slow_progress"]
     assert found[0].evidence["model_update_ratio"] == pytest.approx(4e-6)
     assert "Raise the learning rate" in found[0].advice
     # AF4's numbers: the first (small) layer moves 1.1e-5 of its weights a
@@ -534,10 +594,11 @@ def test_a_crawl_read_as_underfitting_is_a_learning_rate_too_low():
                      {"dense": 1.28, "dense_1": 10.64, "dense_2": 4.18})
     found = diagnose(CRAWL_SGD, af4, None, t, chance_loss=CHANCE, initial_loss=2.4751)
     assert [f.kind for f in found] == ["learning_rate_too_low"]
+    assert found[0].evidence["curve"] == ["underfitting"]  # its validation loss rose first
     assert found[0].evidence["largest_median_update_ratio"] == pytest.approx(1.1e-5)
     assert found[0].evidence["model_update_ratio"] == pytest.approx(3.07e-6, rel=0.01)
-    # Normal steps on the same curve: underfitting stays.
-    assert [f.kind for f in diagnose(CRAWL, _gradients({}), None, t, **start)] == ["underfitting"]
+    # Normal steps on the same curve: only slow, not the learning rate.
+    assert [f.kind for f in diagnose(CRAWL, _gradients({}), None, t, **start)] == ["needs_more_training"]
     # Dead units make the updates tiny too: then they are the cause.
     dead = dict(HEALTHY_RELU, dense_1=("relu", lambda i: 0.9, lambda i: np.nan))
     found = diagnose(CRAWL, _gradients({}, update_ratio=4e-6), _activations(dead), t, **start)
@@ -574,6 +635,32 @@ def test_zero_gradients_are_no_learning_rate_too_low():
     between = _gradients(zero, update_ratio=1e-3).assign(grad_norm_max=0.3)
     found = diagnose(_curves("flat"), between, None, resolve_thresholds(), chance_loss=CHANCE)
     assert [f.kind for f in found] == ["loss_not_decreasing"]
+
+
+def test_zero_gradients_behind_negative_outputs_are_dead_relus():
+    # The same run as the activation monitor sees it: the Dense inside the
+    # first block outputs at most -8.2 (bias -10), the one after it only 0.
+    zero = _gradients({layer: (lambda i: 0.0) for layer in LAYERS}, update_ratio=0.0)
+    linear = (lambda i: np.nan, lambda i: np.nan)
+    activations = _activations({"dense": ("linear", *linear), "dense_1": ("linear", *linear),
+                                "dense_2": ("softmax", *linear)})
+    highest = {"dense": -8.2, "dense_1": 0.0, "dense_2": 0.1}
+    activations["max"] = activations["layer"].map(highest)
+    found = diagnose(_curves("flat"), zero, activations, resolve_thresholds(), chance_loss=CHANCE)
+    assert [(f.kind, f.layer) for f in found] == [("dead_relu", "dense"), ("loss_not_decreasing", None)]
+    assert found[0].evidence["max_output"] == -8.2
+    assert found[0].evidence["layers_without_gradient"] == list(LAYERS)
+    assert "keras.ops.relu" in found[0].advice
+    # Dead units in the second block: the first gets no gradient because of them.
+    activations["max"] = activations["layer"].map(dict(highest, dense=1.5, dense_1=-3.0))
+    found = diagnose(_curves("flat"), zero, activations, resolve_thresholds(), chance_loss=CHANCE)
+    assert [(f.kind, f.layer) for f in found][0] == ("dead_relu", "dense_1")
+    # Outputs of both signs: no dead units to be seen, the path may be cut;
+    # outputs of exactly 0: inputs of 0, from units dead before the layer.
+    for top in (1.5, 0.0):
+        activations["max"] = top
+        found = diagnose(_curves("flat"), zero, activations, resolve_thresholds(), chance_loss=CHANCE)
+        assert [(f.kind, f.layer) for f in found][0] == ("vanishing_gradient", "dense")
 
 
 # LSTM(32) with Adam at 1.0 and GRU(32) with Adam at 0.1 on digit rows (the

@@ -122,7 +122,8 @@ class _ReluBlock(layers.Layer):
 
 def zero_gradient_relu_inside_custom_layer():
     # Bias -10 kills every unit of the first block: no gradient reaches any
-    # kernel and nothing moves. Not a learning rate too low.
+    # kernel and nothing moves. Not a learning rate too low; the Dense
+    # sublayer's outputs (all below 0) tell the dead units.
     x, _, y, _ = _digits()
     model = keras.Sequential([keras.Input((64,)), _ReluBlock(32, -10.0), _ReluBlock(32, 0.0),
                               layers.Dense(10, activation="softmax")])
@@ -149,6 +150,20 @@ def units_killed_by_adam_at_three():
     x, xv, y, yv = _digits()
     model = _mlp(64, [64, 64], "relu", init="he_normal")
     return _fit(model, keras.optimizers.Adam(3.0), SCCE, x, y, 6, 32, (xv, yv), every=5)
+
+
+def units_killed_by_plain_sgd_at_five():
+    # The first step moves the convolutions by 0.29 of their norm, and every
+    # ReLU is dead by the second record: the loss stays at chance, yet no
+    # epoch is far above it and nothing moves once the units are dead.
+    x, xv, y, yv = _digits()
+    model = keras.Sequential([
+        keras.Input((8, 8, 1)), layers.Conv2D(16, 3, activation="relu"), layers.MaxPooling2D(),
+        layers.Conv2D(32, 3, padding="same", activation="relu"), layers.GlobalAveragePooling2D(),
+        layers.Dense(10, activation="softmax"),
+    ])
+    return _fit(model, keras.optimizers.SGD(5.0), SCCE, x.reshape(-1, 8, 8, 1), y, 4, 32,
+                (xv.reshape(-1, 8, 8, 1), yv))
 
 
 def not_decreasing_tiny_learning_rate():
@@ -354,14 +369,16 @@ BUGGY = {
     "exploding_large_learning_rate": (exploding_large_learning_rate,
                                       ("exploding_gradient", "non_finite")),
     "dead_relu_negative_bias": (dead_relu_negative_bias, "dead_relu"),
-    "zero_gradient_relu_inside_custom_layer": (zero_gradient_relu_inside_custom_layer,
-                                               "vanishing_gradient"),
+    # The Dense feeding the ReLU outputs only negatives: dead units, not a cut path.
+    "zero_gradient_relu_inside_custom_layer": (zero_gradient_relu_inside_custom_layer, "dead_relu"),
     "saturated_tanh_large_init": (saturated_tanh_large_init, "saturated_activation"),
     "not_decreasing_tiny_learning_rate": (not_decreasing_tiny_learning_rate, "loss_not_decreasing"),
     "learning_rate_decayed_to_nothing": (learning_rate_decayed_to_nothing, "learning_rate_too_low"),
     "thrown_off_huge_learning_rate": (thrown_off_huge_learning_rate, "learning_rate_too_high"),
-    "units_killed_by_adam_at_three": (units_killed_by_adam_at_three,
-                                      ("dead_relu", "learning_rate_too_high")),
+    # The dead units are named in its evidence, as its consequence.
+    "units_killed_by_adam_at_three": (units_killed_by_adam_at_three, "learning_rate_too_high"),
+    "units_killed_by_plain_sgd_at_five": (units_killed_by_plain_sgd_at_five,
+                                          "learning_rate_too_high"),
     "oscillating_batch_one_momentum": (oscillating_batch_one_momentum, "oscillating_loss"),
     "overfitting_big_net_tiny_data": (overfitting_big_net_tiny_data, "overfitting"),
     "underfitting_one_unit_bottleneck": (underfitting_one_unit_bottleneck, "underfitting"),
