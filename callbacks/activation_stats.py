@@ -2,7 +2,6 @@
 
 import os
 
-import keras
 import numpy as np
 import pandas as pd
 
@@ -95,9 +94,9 @@ class ActivationStats(_monitor.Monitor):
         if self.log_dir is not None:
             self._writer = _tensorboard.Writer(self.log_dir)
         optimizer = getattr(self.model, "optimizer", None)
-        self._first_iteration = (  # a mirrored variable under a distribution strategy
-            int(keras.ops.convert_to_numpy(optimizer.iterations)) if optimizer is not None else 0
-        )
+        # `.numpy()`, not `keras.ops.convert_to_numpy`: NumPy 2 warns when
+        # that converts a variable (a mirrored one under a distribution strategy too).
+        self._first_iteration = int(optimizer.iterations.numpy()) if optimizer is not None else 0
 
     def on_train_end(self, logs=None):
         super().on_train_end(logs)

@@ -2,7 +2,6 @@
 
 import math
 
-import keras
 import numpy as np
 
 from keras_recipes.recipes import _validation
@@ -102,7 +101,7 @@ def _check_finite_positive(name, value):
 
 def _check_settable(optimizer):
     try:
-        optimizer.learning_rate = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+        optimizer.learning_rate = float(optimizer.learning_rate.numpy())
     except TypeError as error:
         raise ValueError(
             "`find_learning_rate` sets the learning rate batch by batch, which "
@@ -127,7 +126,7 @@ def _snapshot(model, one_example):
     return (
         [v.numpy() for v in model.variables],
         [v.numpy() for v in model.optimizer.variables],
-        float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)),
+        float(model.optimizer.learning_rate.numpy()),
     )
 
 

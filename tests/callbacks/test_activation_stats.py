@@ -1,4 +1,5 @@
 import glob
+import warnings
 
 import keras
 import numpy as np
@@ -129,3 +130,14 @@ def test_unknown_layer_is_refused_when_training_starts(models):
     stats = ActivationStats(layers=["tanh"])
     model.fit(x, y, epochs=1, verbose=0, callbacks=[stats])
     assert stats.to_dataframe()["layer"].tolist() == ["tanh"]
+
+
+def test_fit_with_the_monitor_warns_nothing_under_numpy_2(models):
+    # Converting a Keras variable with `keras.ops.convert_to_numpy` makes
+    # NumPy 2 warn (`__array__` without `copy`) at every `fit`.
+    x, y = models.data("dense", n=32)
+    model = small_model()
+    model.compile("adam", "sparse_categorical_crossentropy")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        model.fit(x, y, epochs=1, verbose=0, callbacks=[ActivationStats(every_n_batches=1)])

@@ -1,3 +1,5 @@
+import warnings
+
 import keras
 import numpy as np
 import pytest
@@ -117,3 +119,12 @@ def test_suggestion_rules_on_a_known_curve():
 def test_sweep_rejects_non_finite_rates_and_bad_seeds(kwargs, match):
     with pytest.raises(ValueError, match=match):
         find_learning_rate(_model("sgd"), np.zeros((8, 64)), np.zeros(8), steps=5, **kwargs)
+
+
+def test_sweep_warns_nothing_under_numpy_2(digits):
+    # Reading the rate with `keras.ops.convert_to_numpy` made NumPy 2 warn.
+    x, _, y, _ = digits
+    model = _model(keras.optimizers.SGD(0.01))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        find_learning_rate(model, x, y, min_lr=1e-4, max_lr=1e-1, steps=5)
