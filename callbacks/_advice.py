@@ -31,6 +31,14 @@ ADVICE = {
         "(`check_initial_loss`) and that the model can overfit a small sample "
         "(`overfit_small_batch`)."
     ),
+    # `loss_not_decreasing` of a model without trainable weights.
+    "nothing_trainable": (
+        "The model has no trainable weights, so nothing can learn, whatever "
+        "the learning rate: set `trainable = True` on the layers to train "
+        "(`model.trainable = False` freezes all of them; to fine-tune a frozen "
+        "base, add a trainable head or unfreeze its top layers) and compile "
+        "again, since `trainable` is read when the model is compiled."
+    ),
     "oscillating_loss": (
         "Lower the learning rate{lr} or the momentum, or use a larger batch size."
     ),
@@ -72,6 +80,15 @@ ADVICE = {
         "a binary loss) and keep `from_logits=False`. The focal cross-entropies "
         "apply their own sigmoid/softmax under `from_logits=True`: give them a "
         "linear output. Every curve of this run measures another loss."
+    ),
+    # `loss_output_mismatch` of a regression output whose activation's
+    # range leaves out the targets.
+    "output_range": (
+        "Make the output able to reach the targets: end with a linear output "
+        "(no activation) for values of any sign and size, or scale the "
+        "targets into the activation's range (e.g. min-max to [0, 1] for a "
+        "sigmoid, and back for predictions). Outside its range the loss "
+        "cannot fall, whatever the rest of the network learns."
     ),
     "over_regularization": (
         "Lower the regularization 10-100x (the L2 factor of `kernel_regularizer`, "

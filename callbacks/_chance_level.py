@@ -2,19 +2,22 @@
 
 The chance level is the loss of the best prediction that ignores the input:
 for a cross-entropy the entropy of the label prior (`ln C` for C balanced
-classes), for the mean squared error the variance of the targets, for the
-mean absolute error their mean absolute deviation from the median. The
-perfect loss is the loss of predicting every target exactly: 0, except for
+classes), for a regression loss the loss of the best constant (the variance
+of the targets for the mean squared error, their mean absolute deviation
+from the median for the mean absolute error; found numerically for the Huber
+and log-cosh losses). The perfect loss is the loss of predicting every target exactly: 0, except for
 a cross-entropy on soft targets (label smoothing makes them soft), where it
 is their entropy.
 """
 
 import math
 import numbers
+import warnings
 
 import keras
 import numpy as np
 
+from keras_recipes.callbacks._regression_chance import REGRESSION_CHANCE
 from keras_recipes.recipes import _validation
 from keras_recipes.tuning import _model_parts
 
@@ -23,24 +26,6 @@ from keras_recipes.tuning import _model_parts
 CROSS_ENTROPY_FLOOR = 0.0
 
 _SPARSE_NAMES = ("sparse_categorical_crossentropy", "SparseCategoricalCrossentropy")
-
-
-def _variance(targets):
-    return float(np.mean(np.var(targets, axis=0)))
-
-
-def _median_deviation(targets):
-    return float(np.mean(np.abs(targets - np.median(targets, axis=0))))
-
-
-#: Regression losses by function or class name -> the loss of the best
-#: constant prediction (the mean, the median) on targets of shape (n, k).
-REGRESSION_CHANCE = {
-    "mean_squared_error": _variance,
-    "MeanSquaredError": _variance,
-    "mean_absolute_error": _median_deviation,
-    "MeanAbsoluteError": _median_deviation,
-}
 
 
 def check_targets(y):
@@ -191,19 +176,40 @@ def _entropy(rows):
 
 def target_chance(model, targets):
     """The chance level of the compiled loss on `targets`, or `None` for
-    losses without one here (multiple outputs, Huber, custom losses) and for
-    constant targets (a chance level of 0 leaves nothing to measure against).
+    losses without one here (several outputs, custom losses: with a
+    warning that the loss at the start is the reference) and for constant
+    targets (a chance level of 0 leaves nothing to measure against).
 
     Raises:
         ValueError: If `targets` cannot be labels of the compiled loss.
     """
     chance = _target_chance(model, targets)
+    if chance is _NO_CHANCE_LEVEL:
+        warnings.warn(
+            "`TrainingDoctor(y=...)` computes no chance level for "
+            f"{_unsupported(model)}: loss changes are measured against the loss "
+            "at the start instead (pass `chance_loss` if you know it). Chance "
+            "levels are computed for one output under a cross-entropy or "
+            f"{', '.join(sorted(REGRESSION_CHANCE))}.", UserWarning, stacklevel=3)
+        return None
     return chance if chance is not None and chance > 1e-12 else None
 
 
+# What `_target_chance` returns for targets given for a loss it cannot read.
+_NO_CHANCE_LEVEL = object()
+
+
+def _unsupported(model):
+    if not _single_loss(model):
+        return "a model with several outputs (a loss per output, or one shared)"
+    return f"the loss {_model_parts.loss_name(model)!r}"
+
+
 def _target_chance(model, targets):
-    if targets is None or isinstance(targets, str) or not _single_loss(model):
+    if targets is None:
         return None
+    if isinstance(targets, str) or not _single_loss(model):
+        return _NO_CHANCE_LEVEL
     kind = _model_parts.classification_kind(model)
     if kind == "binary":
         return _binary_entropy(targets, _smoothing(model))
@@ -214,8 +220,8 @@ def _target_chance(model, targets):
         return _one_hot_entropy(targets, output_units(model), _smoothing(model))
     chance = REGRESSION_CHANCE.get(_model_parts.loss_name(model))
     if chance is None:
-        return None
-    return chance(targets.reshape(len(targets), -1).astype("float64"))
+        return _NO_CHANCE_LEVEL
+    return chance(model.loss, targets.reshape(len(targets), -1).astype("float64"))
 
 
 def _binary_entropy(targets, smoothing):

@@ -147,6 +147,10 @@ def _diverging(loss, val, scale, t, start):
 
 
 def _not_decreasing(loss, val, scale, t, start):
+    # A fit that starts far below the reference has learned already (a
+    # trained model fitted again): a small fall there is convergence.
+    if scale.above(start) < t["not_decreasing_start"] * scale.unit:
+        return None
     drop = (start - float(np.min(loss))) / scale.unit
     if drop < t["not_decreasing_drop"]:
         evidence = {"start_loss": start, "best_loss": float(np.min(loss)), "epochs": len(loss)}

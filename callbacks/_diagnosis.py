@@ -31,10 +31,16 @@ EXPLAINED_BY = {
                             # More epochs of too big (or tiny) steps are no cure.
                             "learning_rate_too_high", "learning_rate_too_low"),
     "overfitting": _BLOWN_UP,
-    "loss_not_decreasing": (*_BLOWN_UP, "learning_rate_too_high"),
+    # A curve stalled by dead, saturated or vanishing units is their consequence:
+    # "raise the learning rate" would contradict their advice.
+    "loss_not_decreasing": (*_BLOWN_UP, "learning_rate_too_high", "dead_relu",
+                            "saturated_activation", "vanishing_gradient"),
     # Dead or saturated units also give zero updates; that is not the learning rate.
     "learning_rate_too_low": ("dead_relu", "saturated_activation", "vanishing_gradient"),
 }
+
+#: The layer causes a stalled curve (`loss_not_decreasing`) is folded into.
+_STALL_CAUSES = ("vanishing_gradient", "dead_relu", "saturated_activation")
 
 # What weights decayed to almost nothing bring about (`underfitting` with
 # `weight_norm_shrink` in its evidence): these are dropped in its favour.
@@ -127,8 +133,19 @@ def diagnose(curves, gradients, activations, t, chance_loss=None, initial_loss=N
             kept = [finding for finding in layer_found + found
                     if finding.kind not in EXPLAINED_BY_OVER_REGULARIZATION]
             return _ordered(_without_consequences(kept) + shrunk)
-    kept = _without_consequences(layer_found + found)
+    kept = _with_stall_explained(layer_found + found, _without_consequences(layer_found + found))
     return _ordered(_with_units_killed(kept, finite_gradients, t, suggestion))
+
+
+def _with_stall_explained(findings, kept):
+    """`kept` with `loss_not_decreasing`, if a layer cause explains it, named
+    in that cause's evidence as `explains` (the first cause in `KIND_ORDER`)."""
+    causes = [f for f in kept if f.kind in _STALL_CAUSES]
+    if not causes or not any(f.kind == "loss_not_decreasing" for f in findings):
+        return kept
+    cause = min(causes, key=lambda finding: KIND_ORDER.index(finding.kind))
+    cause.evidence["explains"] = sorted({*cause.evidence.get("explains", ()), "loss_not_decreasing"})
+    return kept
 
 
 def _with_units_killed(findings, gradients, t, suggestion):
@@ -152,7 +169,10 @@ def _with_units_killed(findings, gradients, t, suggestion):
     cause = Finding("learning_rate_too_high", layer, first.epoch, first.step, evidence,
                     advice_for("units_killed", suggestion))
     kept = _without_consequences(rest + [cause])
-    cause.evidence["explains"] = sorted({f.kind for f in findings} - {f.kind for f in kept})
+    # What the killed units' findings explained, they explain no more.
+    explained = {kind for f in killed for kind in f.evidence.get("explains", ())}
+    cause.evidence["explains"] = sorted(({f.kind for f in findings} - {f.kind for f in kept})
+                                        | explained)
     return kept
 
 

@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from keras_recipes.callbacks._advice import advice_for
+from keras_recipes.callbacks._layer_folding import fold_downstream_dead, fold_saturated
 from keras_recipes.callbacks.findings import Finding
 
 # Curve findings that mean the optimization itself is unstable.
@@ -163,7 +164,8 @@ def activation_findings(activations, curve, t, suggestion=None, dominators=None)
 
     `dominators` (`{layer: {layers every path to it goes through}}`) folds a
     dead layer behind a wholly dead one into that one's finding: it gets only
-    zeros, so it is dead because of it (`downstream_dead_layers`).
+    zeros, so it is dead because of it (`downstream_dead_layers`). Saturated
+    layers are one finding, on the first (`also_saturated_layers`).
     """
     if activations is None or activations.empty:
         return []
@@ -189,41 +191,8 @@ def activation_findings(activations, curve, t, suggestion=None, dominators=None)
             }
             epoch, step = first_step(frame, layer, condition)
             found.append(Finding(kind, layer, epoch, step, evidence, advice_for(kind, suggestion)))
-    return _fold_downstream_dead(found, dominators or {}, activations["layer"].unique())
-
-
-def _fold_downstream_dead(found, dominators, labels):
-    """Drops the `dead_relu` findings of layers behind a wholly dead layer,
-    listing them in the first such layer's finding instead.
-
-    `labels` are the table's layer labels: a shared layer's later calls are
-    "name/call_1"... A shared layer is behind what is behind it (every
-    path to every call goes through it), and is wholly dead when every
-    call is.
-    """
-    dead = {f.layer: f for f in found if f.kind == "dead_relu"}
-    calls = {}
-    for label in labels:
-        calls.setdefault(_layer_of(label), []).append(label)
-    wholly_dead = [
-        layer for layer in dead if layer in calls and all(
-            label in dead and dead[label].evidence["median_dead_fraction"] >= 1.0
-            for label in calls[layer])
-    ]
-    folded = set()
-    for label in dead:
-        above = dominators.get(label, dominators.get(_layer_of(label), ()))
-        cause = next((c for c in wholly_dead if c in above), None)
-        if cause is not None:
-            dead[cause].evidence.setdefault("downstream_dead_layers", []).append(label)
-            folded.add(label)
-    return [f for f in found if not (f.kind == "dead_relu" and f.layer in folded)]
-
-
-def _layer_of(label):
-    """The layer name of a call label ("name/call_2" is a call of "name")."""
-    head, _, tail = label.rpartition("/call_")
-    return head if head and tail.isdigit() else label
+    found = fold_downstream_dead(found, dominators or {}, activations["layer"].unique())
+    return fold_saturated(found)
 
 
 def over_regularization_findings(gradients, curve, t, regularized):

@@ -15,19 +15,29 @@ the loss is then taken on `sigmoid(p)` or `softmax(p)`, which cannot go
 below a floor (0.1 for a sigmoid output under `BinaryFocalCrossentropy`,
 0.2 for 10 softmax units under `CategoricalFocalCrossentropy`).
 
-The check reads the model, not the run: the compiled loss and the
-activation of the layer making the only output. Where that activation
-cannot be read (a subclassed model, an output from a custom layer or an op),
-nothing is reported.
+A regression loss (squared, absolute, Huber, log-cosh error) misreads
+nothing, but an output activation bounds what it can predict: a sigmoid
+output on standardized targets cannot go below 0 or above 1, and its MSE
+stalls at 0.56 of the targets' variance where a linear output reaches 0.004.
+With the training targets given, an output whose range leaves out more than
+`output_range_fraction` of them is reported as a `loss_output_mismatch` too.
+
+The check reads the model, not the run: each output's compiled loss and the
+activation of the layer making it (one loss for all outputs, a list or a
+dict of losses; the targets per output as a dict or list matching the
+outputs). Where that activation cannot be read (a subclassed model, an
+output from a custom layer or an op), nothing is reported for that output.
 """
 
 import dataclasses
 
 import keras
+import numpy as np
 
 from keras_recipes.callbacks import _advice
-from keras_recipes.callbacks import _graph
+from keras_recipes.callbacks import _output_losses
 from keras_recipes.callbacks import _statistics
+from keras_recipes.callbacks.diagnosis_thresholds import resolve_thresholds
 from keras_recipes.callbacks.findings import Finding
 from keras_recipes.tuning import _model_parts
 
@@ -46,6 +56,21 @@ LOGITS_RECOVERED = ("softmax", "sigmoid")
 #: Cross-entropies that apply their own sigmoid or softmax to the output
 #: with `from_logits=True`, recovering no logits.
 OWN_ACTIVATION_LOSSES = ("BinaryFocalCrossentropy", "CategoricalFocalCrossentropy")
+#: Regression losses by function or class name: they take the output as the
+#: prediction itself, so its activation's range bounds the predictions.
+REGRESSION_LOSSES = (
+    "mean_squared_error", "MeanSquaredError", "mean_absolute_error", "MeanAbsoluteError",
+    "huber", "Huber", "log_cosh", "LogCosh",
+)
+#: Output activation -> (lowest, highest) value it can output.
+OUTPUT_RANGES = {
+    "sigmoid": (0.0, 1.0), "hard_sigmoid": (0.0, 1.0),
+    "tanh": (-1.0, 1.0), "hard_tanh": (-1.0, 1.0), "softsign": (-1.0, 1.0),
+    "relu": (0.0, float("inf")), "relu6": (0.0, 6.0), "softplus": (0.0, float("inf")),
+    "exponential": (0.0, float("inf")),
+}
+# Targets this close to a bound count as inside (float32 rounding of 0 and 1).
+_RANGE_TOLERANCE = 1e-6
 
 #: What a loss that misreads the output brings about, dropped in favour of the
 #: `loss_output_mismatch` finding: the curves measure another function than
@@ -89,16 +114,41 @@ def loss_output_mismatch(loss, from_logits, activation):
     return None
 
 
-def loss_output_findings(model):
-    """The `loss_output_mismatch` finding of a compiled model, if any.
+def outside_range(activation, targets):
+    """The share of `targets` an output with `activation` cannot reach, or
+    `None` for an activation of unbounded range (a pure function).
+
+    Example:
+
+    >>> outside_range("sigmoid", np.array([-1.0, 0.0, 0.5, 2.0]))
+    0.5
+    """
+    low, high = OUTPUT_RANGES.get(activation, (-float("inf"), float("inf")))
+    if (low, high) == (-float("inf"), float("inf")):
+        return None
+    values = np.asarray(targets, dtype="float64")
+    outside = (values < low - _RANGE_TOLERANCE) | (values > high + _RANGE_TOLERANCE)
+    return float(np.mean(outside))
+
+
+def loss_output_findings(model, y=None, thresholds=None):
+    """The `loss_output_mismatch` findings of a compiled model, one per output
+    at most.
 
     Args:
         model: A compiled Keras model (read, not run).
+        y: The training targets, as passed to `fit`: the range check needs
+            them (a dict or list matching the outputs for several). Defaults
+            to `None`.
+        thresholds: `resolve_thresholds(...)`, for its
+            `output_range_fraction`: the share of targets out of the output's
+            range above which it is a mismatch. Defaults to `None`, for
+            `DIAGNOSIS_THRESHOLDS`.
 
     Returns:
-        A list with one `Finding` on the output layer when its
-        cross-entropy reads the output as what it is not, else `[]` (other
-        losses, several outputs, an output activation that cannot be read).
+        A list of `Finding`s on the output layers whose loss reads them as
+        what they are not, or whose range leaves out the targets (other
+        losses and activations that cannot be read give none).
 
     Example:
 
@@ -107,52 +157,68 @@ def loss_output_findings(model):
     >>> [finding.kind for finding in loss_output_findings(model)]
     ['loss_output_mismatch']
     """
-    loss, output = _model_parts.cross_entropy(model), output_activation(model)
-    if loss is None or output is None:
-        return []
-    (name, from_logits), (layer, activation) = loss, output
-    read_as = loss_output_mismatch(name, from_logits, activation)
+    outside_fraction = (thresholds or resolve_thresholds())["output_range_fraction"]
+    outputs = [(key, layer, loss) for key, layer, loss in _output_losses.output_losses(model)
+               if loss is not None]
+    targets = _output_losses.output_targets(y, [key for key, _, _ in outputs])
+    findings = []
+    for key, layer, loss in outputs:
+        activation = _activation_name(layer)
+        evidence = None if activation is None else (
+            _cross_entropy_evidence(loss, activation)
+            or _range_evidence(loss, activation, targets.get(key), outside_fraction))
+        if evidence:
+            where = {} if key is None or key == layer.name else {"output": key}
+            findings.append(Finding(
+                kind="loss_output_mismatch", layer=layer.name, epoch=0, step=0,
+                evidence={**where, **evidence[0]}, advice=_advice.advice_for(evidence[1]),
+            ))
+    return findings
+
+
+def _cross_entropy_evidence(loss, activation):
+    """`(evidence, advice kind)` of a cross-entropy misreading the output, or `None`."""
+    found = _model_parts.cross_entropy(_output_losses.as_compiled(loss))
+    read_as = None if found is None else loss_output_mismatch(*found, activation)
     if read_as is None:
-        return []
-    return [Finding(
-        kind="loss_output_mismatch", layer=layer, epoch=0, step=0,
-        evidence={"loss": name, "from_logits": from_logits, "output_activation": activation,
-                  "loss_reads_output_as": read_as},
-        advice=_advice.advice_for("loss_output_mismatch"),
-    )]
+        return None
+    return ({"loss": found[0], "from_logits": found[1], "output_activation": activation,
+             "loss_reads_output_as": read_as}, "loss_output_mismatch")
+
+
+def _range_evidence(loss, activation, targets, outside_fraction):
+    """`(evidence, advice kind)` of a regression output whose range leaves
+    out more than `outside_fraction` of its targets, or `None`."""
+    name = _model_parts.loss_name(_output_losses.as_compiled(loss))
+    if targets is None or name not in REGRESSION_LOSSES:
+        return None
+    outside = outside_range(activation, targets)
+    if outside is None or outside <= outside_fraction:
+        return None
+    low, high = OUTPUT_RANGES[activation]
+    return ({"loss": name, "output_activation": activation, "output_range": (low, high),
+             "targets_outside_range": outside}, "output_range")
 
 
 def with_mismatch(mismatch, findings):
-    """The findings of a run with the `loss_output_mismatch` finding first.
+    """The findings of a run with the `loss_output_mismatch` findings first.
 
     The kinds in `EXPLAINED_BY_MISMATCH` are dropped when there is a
-    mismatch, and named in its evidence as `explains`.
+    mismatch, and named in the first mismatch's evidence as `explains`.
 
     Args:
-        mismatch: `loss_output_findings(model)`: a list of at most one finding.
+        mismatch: `loss_output_findings(model)`: a list of findings.
         findings: The other findings, in `KIND_ORDER`.
 
     Returns:
-        A list of `Finding`s, still in `KIND_ORDER` (the mismatch comes first).
+        A list of `Finding`s, still in `KIND_ORDER` (the mismatches come first).
     """
     if not mismatch:
         return list(findings)
     explained = [finding.kind for finding in findings if finding.kind in EXPLAINED_BY_MISMATCH]
     evidence = {**mismatch[0].evidence, **({"explains": explained} if explained else {})}
     kept = [finding for finding in findings if finding.kind not in EXPLAINED_BY_MISMATCH]
-    return [dataclasses.replace(mismatch[0], evidence=evidence)] + kept
-
-
-def output_activation(model):
-    """`(layer name, activation name)` of the layer making the model's only
-    output (inside a nested model if that makes it), or `None` if unknown."""
-    operations = _graph.output_operations(model)
-    while len(operations) == 1 and isinstance(operations[0], keras.Model):
-        operations = _graph.output_operations(operations[0])
-    if len(operations) != 1:  # several outputs, or no graph (subclassed, not built)
-        return None
-    activation = _activation_name(operations[0])
-    return None if activation is None else (operations[0].name, activation)
+    return [dataclasses.replace(mismatch[0], evidence=evidence), *mismatch[1:]] + kept
 
 
 def _activation_name(layer):

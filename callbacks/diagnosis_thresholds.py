@@ -21,7 +21,8 @@ DIAGNOSIS_THRESHOLDS = {
     "min_layer_rows": (3, "a layer symptom needs at least 3 logged steps in its window"),
     "persistence": (0.8, "a layer symptom must hold at 80% of the window's logged steps"),
     # Curve rules (fractions of the reference loss).
-    "not_decreasing_drop": (0.02, "the best training loss is less than 2% below the start"),
+    "not_decreasing_drop": (0.02, "the best training loss is less than 2% below the start ..."),
+    "not_decreasing_start": (0.25, "... unless the start is below 25% of the reference: a fit that starts far below chance (a trained model fitted again) has learned already, and a small fall is convergence, not a stall (a digits MLP fitted 10 more epochs: 0.070 -> 0.059, 3% of ln 10)"),
     "diverging_factor": (1.5, "the last training loss is 1.5x its best ..."),
     "diverging_rise": (0.1, "... and 10% of the reference above it (near-zero noise is no divergence)"),
     "oscillation_rise": (0.05, "an epoch whose training (or validation) loss rises by 5% of the reference is a jump ..."),
@@ -36,6 +37,7 @@ DIAGNOSIS_THRESHOLDS = {
     "steady_pace": (0.75, "... and in the last curve_window epochs by 0.75 or more of its mean per-epoch drop before is no plateau: 'needs more training' (a slow start), not underfitting (a 1-unit bottleneck that slows toward its floor: 0.09; plain SGD 0.05 on a digits CNN: 1.4 and more)"),
     "improving_drop": (0.02, "both losses' window bests are > 2% of the reference below the bests before"),
     "floor_tolerance": (0.01, "a loss more than 1% of the reference below its floor (0 for a cross-entropy) is impossible with valid labels"),
+    "output_range_fraction": (0.1, "with `y`: over 10% of a regression output's targets outside its activation's range (sigmoid [0, 1], tanh [-1, 1], relu [0, inf)) is a loss_output_mismatch; a few stray targets are not (standardized targets under a sigmoid: 66% outside, MSE stalls at 0.56 of their variance)"),
     # Needs a known chance level: validation loss at chance all the run.
     "chance_margin": (0.05, "validation loss never 5% below chance (4+ validated epochs): nothing learned carries over ..."),
     "memorize_drop": (0.1, "... training loss ends 10% or more below chance: memorizing (overfitting); else, validation stalled: underfitting"),

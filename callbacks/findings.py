@@ -19,7 +19,7 @@ FINDING_KINDS = {
     "learning_rate_too_high": "the learning rate makes training unstable",
     "learning_rate_too_low": "the learning rate makes training crawl",
     "invalid_loss": "the loss went below its floor: labels outside the loss's range",
-    "loss_output_mismatch": "the loss reads the output as probabilities when it is scores, or the reverse",
+    "loss_output_mismatch": "the loss reads the output as probabilities when it is scores, or the reverse, or the output's range leaves out the targets",
 }
 
 

@@ -10,6 +10,7 @@ from keras_recipes.callbacks import _diagnosis
 from keras_recipes.callbacks import _doctor_report
 from keras_recipes.callbacks import _layers
 from keras_recipes.callbacks import _loss_output_rules
+from keras_recipes.callbacks import _trainable_rules
 from keras_recipes.callbacks.activation_stats import ActivationStats
 from keras_recipes.callbacks.diagnosis_thresholds import resolve_thresholds
 from keras_recipes.callbacks.findings import FINDING_KINDS
@@ -43,7 +44,8 @@ class TrainingDoctor(keras.callbacks.Callback):
     loss's range), and, read from the model when training begins, a
     cross-entropy that misreads the output (`loss_output_mismatch`: a linear
     output under `from_logits=False`, or probabilities under
-    `from_logits=True` where Keras does not recover the logits), which
+    `from_logits=True` where Keras does not recover the logits; with `y`, a
+    sigmoid/tanh/relu output that cannot reach the regression targets), which
     explains the stalled curves and dead units it brings about. Each finding
     names the layer, when it was first seen, the numbers that triggered it and
     advice from the seeds. Precision comes first: a symptom must hold over a
@@ -51,17 +53,16 @@ class TrainingDoctor(keras.callbacks.Callback):
     units) count only when the training curve shows that learning is impaired.
     The thresholds and their reasons are in `DIAGNOSIS_THRESHOLDS`. Findings
     are computed when training ends, and after every epoch when `stop_on`
-    names a kind other than `non_finite`. Curve findings need at least 4
-    epochs.
+    names a kind other than `non_finite`. Curve findings need 4+ epochs.
 
     Loss changes are measured against the chance level, the loss of a model
     that ignores its input: `ln C` for a C-class softmax, `ln 2` for a binary
     cross-entropy. Pass the training targets as `y` to measure against the
     chance level of the data instead: the entropy of the label prior for a
     cross-entropy (0.325 for 90/10 labels, where `ln 2` would make a model
-    that only learned the prior look fine), the targets' variance for a
-    mean squared error, their mean absolute deviation from the median for a
-    mean absolute error. A validation loss that never leaves the chance
+    that only learned the prior look fine), the loss of the best constant
+    for a regression (the targets' variance for a mean squared error, found
+    numerically for Huber and log-cosh). A validation loss that never leaves the chance
     level is then `overfitting` if the training loss falls well below it
     (labels that do not match the inputs), else `underfitting`. Without a
     chance level (other losses, no `y`), the loss at the start is the
@@ -82,13 +83,13 @@ class TrainingDoctor(keras.callbacks.Callback):
         verbose: 1 prints the report when training ends, 0 stays quiet.
             Defaults to `0`.
         y: The training targets, as passed to `fit` (class ids, one-hot rows,
-            labels in [0, 1] or values): the chance level is computed from
-            them for the compiled loss (see above); other losses, and
-            models with several outputs (a dict or list of targets), fall
-            back to the model's output alone, as `None` does. With
-            `class_weight` or `sample_weight` in `fit`, the prior of `y` is
-            not what the weighted loss is measured against: pass
-            `chance_loss` or leave `y` out. Defaults to `None`.
+            labels in [0, 1] or values; a dict or list for several outputs).
+            They give the chance level of one output's cross-entropy, MSE,
+            MAE, Huber or log-cosh loss (other losses and several outputs:
+            a warning, and the start is the reference), and show regression
+            outputs whose activation cannot reach them. With `class_weight`
+            or `sample_weight` in `fit`, pass `chance_loss` or leave `y` out
+            (the prior of `y` is not the weighted loss's). Defaults to `None`.
         chance_loss: The chance-level loss, a finite number > 0, when you
             know it better (a custom loss, a weighted one); instead of `y`.
             Defaults to `None`.
@@ -179,13 +180,12 @@ class TrainingDoctor(keras.callbacks.Callback):
         self._classification = _model_parts.classification_kind(self.model) is not None
         self._initial_penalty = _model_parts.regularization_penalty(self.model)
         self._dominators = _layers.dominators(self.model)
-        self._mismatch = _loss_output_rules.loss_output_findings(self.model)
+        self._mismatch = _loss_output_rules.loss_output_findings(self.model, self.y, self.thresholds)
         self._batch_normalized = any(
             isinstance(layer, keras.layers.BatchNormalization)
             for _, layer in _layers.leaf_layers(self.model)
         )
-        decay = getattr(getattr(self.model, "optimizer", None), "weight_decay", None)
-        self._decay = bool(decay)
+        self._decay = bool(getattr(getattr(self.model, "optimizer", None), "weight_decay", None))
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
@@ -240,11 +240,11 @@ class TrainingDoctor(keras.callbacks.Callback):
             # A regression's chance level (the targets' variance) is no scale
             # for its first epochs: an untrained network predicts about 0.
             start_scaled=self._chance_loss is not None and not self._classification,
-            perfect_loss=self._perfect_loss,
-            batch_normalized=self._batch_normalized,
+            perfect_loss=self._perfect_loss, batch_normalized=self._batch_normalized,
         )
         # A loss that misreads the output explains what the run shows.
-        return _loss_output_rules.with_mismatch(self._mismatch, found)
+        found = _loss_output_rules.with_mismatch(self._mismatch, found)
+        return _trainable_rules.with_nothing_trainable(self.model, found)
 
     def _regularized(self):
         # A penalty under 1% of the starting loss cannot shrink weights that

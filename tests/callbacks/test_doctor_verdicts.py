@@ -1,0 +1,96 @@
+"""Verdicts that contradicted the run or each other (study 5), on recorded
+numbers through the pure rules and on real training."""
+
+import math
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import load_digits
+
+from keras_recipes.callbacks import TrainingDoctor
+from keras_recipes.callbacks._diagnosis import diagnose
+from keras_recipes.callbacks.diagnosis_thresholds import resolve_thresholds
+
+CHANCE = math.log(10)
+
+
+def _digits(n=600):
+    data = load_digits()
+    return (data.data[:n] / 16.0).astype("float32"), data.target[:n]
+
+
+def test_a_continued_fit_far_below_chance_is_no_stall():
+    # Measured: a converged digits MLP (0.975 validation accuracy) fitted 10
+    # more epochs; both curves fall every epoch, by under 2% of ln 10.
+    curves = pd.DataFrame({
+        "loss": [0.08237, 0.07928, 0.07632, 0.07355, 0.0709, 0.06838, 0.06601, 0.06372,
+                 0.06155, 0.05948],
+        "val_loss": [0.09046, 0.08826, 0.0863, 0.08435, 0.08224, 0.08057, 0.07888, 0.07715,
+                     0.07562, 0.07414]})
+    thresholds = resolve_thresholds()
+    assert diagnose(curves, None, None, thresholds, chance_loss=CHANCE, initial_loss=0.06967) == []
+    # The same small fall from chance is a stall.
+    stuck = curves + (CHANCE - 0.06967)
+    found = diagnose(stuck, None, None, thresholds, chance_loss=CHANCE, initial_loss=CHANCE)
+    assert [f.kind for f in found] == ["loss_not_decreasing"]
+
+
+def _fit(model, epochs, **compile_args):
+    x, y = _digits()
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
+                  **compile_args)
+    doctor = TrainingDoctor(y=y, every_n_batches=2)
+    model.fit(x[:480], y[:480], epochs=epochs, batch_size=32, validation_data=(x[480:], y[480:]),
+              verbose=0, callbacks=[doctor])
+    return doctor
+
+
+def test_a_dead_layer_explains_the_stalled_curve_in_one_piece_of_advice():
+    # A wholly dead ReLU layer (bias -6) keeps the loss at chance: "lower the
+    # learning rate" (dead_relu) and "raise it" (loss_not_decreasing) side by
+    # side would contradict each other; the stall is the dead layer's doing.
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([
+        keras.Input((64,)), keras.layers.Dense(32, activation="relu", kernel_initializer="he_normal"),
+        keras.layers.Dense(32, activation="relu", kernel_initializer="he_normal",
+                           bias_initializer=keras.initializers.Constant(-6.0)),
+        keras.layers.Dense(10, activation="softmax")])
+    doctor = _fit(model, epochs=5)
+    assert doctor.curves()["loss"].iloc[-1] > 0.98 * doctor._chance_loss  # stuck at chance
+    assert [(f.kind, f.layer) for f in doctor.findings] == [("dead_relu", "dense_1")]
+    assert doctor.findings[0].evidence["explains"] == ["loss_not_decreasing"]
+    assert "Raise the learning rate" not in doctor.report()
+
+
+@pytest.mark.filterwarnings("ignore:The model does not have any trainable weights")
+def test_a_model_without_trainable_weights_is_told_to_unfreeze_them():
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(32, activation="relu"),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.trainable = False
+    doctor = _fit(model, epochs=4)
+    assert doctor.curves()["loss"].nunique() == 1  # nothing moved
+    [finding] = doctor.findings
+    assert finding.kind == "loss_not_decreasing" and finding.evidence["trainable_weights"] == 0
+    assert "no trainable weights" in finding.advice and "trainable = True" in finding.advice
+    assert "Raise the learning rate" not in finding.advice
+
+
+def test_a_saturated_tanh_stack_is_one_finding_on_its_first_layer():
+    # N(0, 1) kernels: every hidden tanh layer of 8 is saturated; one fix
+    # (Glorot initialization) serves them all, so it is said once.
+    keras.utils.set_random_seed(0)
+    init = keras.initializers.RandomNormal(0.0, 1.0)
+    model = keras.Sequential([keras.Input((64,))] + [
+        keras.layers.Dense(64, activation="tanh", kernel_initializer=init) for _ in range(8)
+    ] + [keras.layers.Dense(10, activation="softmax")])
+    doctor = _fit(model, epochs=4)
+    saturated = doctor.activation_stats.to_dataframe().groupby("layer", sort=False)[
+        "saturated_fraction"].median()
+    assert (saturated.iloc[1:8] > 0.5).all()  # dense_1 ... dense_7
+    [finding] = [f for f in doctor.findings if f.kind == "saturated_activation"]
+    assert finding.layer == "dense_1"
+    assert finding.evidence["also_saturated_layers"] == [f"dense_{i}" for i in range(2, 8)]
+    assert doctor.report().count("saturated_activation") == 1
