@@ -10,6 +10,7 @@ from keras_recipes.callbacks import _diagnosis
 from keras_recipes.callbacks import _doctor_report
 from keras_recipes.callbacks import _layers
 from keras_recipes.callbacks import _loss_output_rules
+from keras_recipes.callbacks import _start_loss
 from keras_recipes.callbacks import _trainable_rules
 from keras_recipes.callbacks.activation_stats import ActivationStats
 from keras_recipes.callbacks.diagnosis_thresholds import resolve_thresholds
@@ -18,9 +19,6 @@ from keras_recipes.callbacks.gradient_monitor import GradientMonitor
 from keras_recipes.recipes import _validation
 from keras_recipes.tuning import _model_parts
 
-# The loss at the start is the mean over this many first batches (one batch
-# is too noisy with small batch sizes).
-_START_BATCHES = 10
 #: A penalty below this share of the starting loss is not what shrank the
 #: weights (the over-regularization rule needs more, or a weight decay).
 _MATERIAL_PENALTY = 0.01
@@ -137,6 +135,7 @@ class TrainingDoctor(keras.callbacks.Callback):
 
     def _reset(self):
         self._epochs, self._initial_loss, self._chance_loss = [], None, None
+        self._start = _start_loss.StartLoss()
         self._target_chance, self._loss_floor, self._classification = None, None, True
         self._perfect_loss = 0.0
         self._initial_penalty, self._dominators, self._decay = 0.0, {}, False
@@ -202,10 +201,9 @@ class TrainingDoctor(keras.callbacks.Callback):
             self._read_model()
             self._model_read = True  # once: a model still unbuilt now stays as it is
         loss = float((logs or {}).get("loss", 0.0))
-        # The running mean of the first batches of the fit's first epoch (with
-        # several steps per batch, `batch` is the batch's last step).
-        if self._epoch == self._first_epoch and (self._initial_loss is None or batch < _START_BATCHES):
-            self._initial_loss = loss
+        if self._epoch == self._first_epoch:  # the loss at the start (`_start_loss`)
+            self._start.update(batch, loss)
+            self._initial_loss = self._start.value
         if not math.isfinite(loss) and "non_finite" in self.stop_on:
             self._stop("non_finite")
 

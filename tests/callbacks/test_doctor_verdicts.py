@@ -94,3 +94,43 @@ def test_a_saturated_tanh_stack_is_one_finding_on_its_first_layer():
     assert finding.layer == "dense_1"
     assert finding.evidence["also_saturated_layers"] == [f"dense_{i}" for i in range(2, 8)]
     assert doctor.report().count("saturated_activation") == 1
+
+
+def test_the_start_loss_is_the_first_step_when_the_first_steps_blow_up():
+    from keras_recipes.callbacks._start_loss import StartLoss
+
+    def start(batch_losses, steps_per_batch=1):
+        loss, total = StartLoss(), 0.0
+        for step, value in enumerate(batch_losses):
+            total += value
+            if (step + 1) % steps_per_batch == 0:
+                loss.update(step, total / (step + 1))  # Keras logs the running mean
+        return loss.value
+
+    noisy = [2.0, 3.0, 1.5, 2.5, 2.0, 2.2, 1.8, 2.4, 1.6, 2.0, 0.1, 0.1]
+    assert start(noisy) == pytest.approx(2.1)  # the mean of the first 10 steps
+    blown_up = [3.0, 50.0, 9000.0, 40000.0, 100.0, 60.0, 30.0, 10.0, 8.0, 5.0]
+    assert start(blown_up) == pytest.approx(3.0)
+    # With several steps per batch, the first batch's mean is the first step.
+    assert start(blown_up, steps_per_batch=2) == pytest.approx(26.5)
+    assert start([3.0, 3.0, 9000.0, 9000.0], steps_per_batch=2) == pytest.approx(3.0)
+
+
+def test_a_blow_up_without_a_chance_level_is_a_learning_rate_too_high():
+    # Study 5's M04: two outputs (no chance level); Adam 0.5 blows the first
+    # batches up, and their mean made every later epoch look like progress.
+    x, y = _digits(1000)
+    target = x.mean(axis=1)
+    target = ((target - target.mean()) / target.std()).astype("float32")
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((64,))
+    hidden = keras.layers.Dense(32, activation="relu")(keras.layers.Dense(64, activation="relu")(inputs))
+    model = keras.Model(inputs, {"cls": keras.layers.Dense(10, activation="softmax", name="cls")(hidden),
+                                 "reg": keras.layers.Dense(1, name="reg")(hidden)})
+    model.compile(keras.optimizers.Adam(0.5),
+                  loss={"cls": "sparse_categorical_crossentropy", "reg": "mse"})
+    doctor = TrainingDoctor()
+    model.fit(x, {"cls": y, "reg": target}, validation_split=0.2, epochs=5, batch_size=32,
+              verbose=0, callbacks=[doctor])
+    assert doctor._initial_loss < 10.0
+    assert "learning_rate_too_high" in [f.kind for f in doctor.findings]
