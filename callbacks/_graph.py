@@ -16,6 +16,22 @@ def output_operations(model):
     return [tensor._keras_history[0] for tensor in _outputs(model)]
 
 
+def output_making_layers(model):
+    """The layers making a functional model's outputs, in order, looking
+    inside nested models (a nested model's output is made by one of its
+    layers); none if subclassed."""
+    layers = []
+    for tensor in _outputs(model):
+        operation, _, index = tensor._keras_history
+        while isinstance(operation, keras.Model):
+            inner = _outputs(operation)
+            if index >= len(inner):
+                break
+            operation, _, index = inner[index]._keras_history
+        layers.append(operation)
+    return layers
+
+
 def call_nodes(model):
     """`{id(layer): [node, ...]}`: the calls of each layer in `model`'s own
     graph (found from its outputs, so calls of a shared layer in other

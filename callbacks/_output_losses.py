@@ -10,8 +10,9 @@ output at a time.
 
 import types
 
-import keras
 import numpy as np
+
+from keras_recipes.callbacks import _graph
 
 
 def output_losses(model):
@@ -23,7 +24,7 @@ def output_losses(model):
     it, `loss` what `compile` was given for it (`None` if no loss). A model
     whose outputs cannot be read (subclassed, not built) gives `[]`.
     """
-    operations = [_making_layer(tensor) for tensor in _output_tensors(model)]
+    operations = _graph.output_making_layers(model)
     loss = getattr(model, "loss", None)
     if not operations or loss is None:
         return []
@@ -78,25 +79,6 @@ def _numbers(part):
     if array.dtype.kind not in "biuf" or array.ndim == 0 or array.size == 0:
         return None
     return array
-
-
-def _output_tensors(model):
-    try:
-        return [tensor for tensor in (model.outputs or [])
-                if getattr(tensor, "_keras_history", None)]
-    except (AttributeError, ValueError):
-        return []
-
-
-def _making_layer(tensor):
-    """The layer making `tensor`, looking inside nested models."""
-    operation, _, index = tensor._keras_history
-    while isinstance(operation, keras.Model):
-        inner = _output_tensors(operation)
-        if index >= len(inner):
-            break
-        operation, _, index = inner[index]._keras_history
-    return operation
 
 
 def _output_keys(model, operations):
