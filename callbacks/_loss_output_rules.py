@@ -37,6 +37,7 @@ import numpy as np
 from keras_recipes.callbacks import _advice
 from keras_recipes.callbacks import _output_losses
 from keras_recipes.callbacks import _statistics
+from keras_recipes.callbacks._regression_chance import REGRESSION_CHANCE
 from keras_recipes.callbacks.diagnosis_thresholds import resolve_thresholds
 from keras_recipes.callbacks.findings import Finding
 from keras_recipes.tuning import _model_parts
@@ -56,12 +57,10 @@ LOGITS_RECOVERED = ("softmax", "sigmoid")
 #: Cross-entropies that apply their own sigmoid or softmax to the output
 #: with `from_logits=True`, recovering no logits.
 OWN_ACTIVATION_LOSSES = ("BinaryFocalCrossentropy", "CategoricalFocalCrossentropy")
-#: Regression losses by function or class name: they take the output as the
-#: prediction itself, so its activation's range bounds the predictions.
-REGRESSION_LOSSES = (
-    "mean_squared_error", "MeanSquaredError", "mean_absolute_error", "MeanAbsoluteError",
-    "huber", "Huber", "log_cosh", "LogCosh",
-)
+#: Regression losses by function or class name (those with a chance level):
+#: they take the output as the prediction itself, so its activation's range
+#: bounds the predictions.
+REGRESSION_LOSSES = tuple(REGRESSION_CHANCE)
 #: Output activation -> (lowest, highest) value it can output.
 OUTPUT_RANGES = {
     "sigmoid": (0.0, 1.0), "hard_sigmoid": (0.0, 1.0),
