@@ -21,6 +21,19 @@ ADVICE = {
         "lower the learning rate{lr}, put BatchNormalization between Dense and "
         "Activation, or use LeakyReLU."
     ),
+    # `dead_relu` of a layer whose weights are frozen (`trainable=False`).
+    "frozen_dead_relu": (
+        "The layer making these units' inputs is frozen (`trainable=False`, "
+        "see `frozen_layers`): no learning rate, initializer or optimizer "
+        "setting moves its weights, and dead units pass no gradient back, so "
+        "training cannot revive them. If it is pre-trained, check that the "
+        "inputs are preprocessed as they were when it was trained (the same "
+        "scaling and normalization: units dead on every example usually mean "
+        "inputs of another scale) and that the right weights were loaded. "
+        "Otherwise re-initialize it (He initialization, no negative bias) and "
+        "unfreeze it (`layer.trainable = True`, then compile again), or build "
+        "on the layers before it."
+    ),
     "saturated_activation": (
         "Use Xavier/Glorot initialization (smaller weights) for tanh/sigmoid, "
         "standardize the inputs, put BatchNormalization between Dense and "
@@ -43,6 +56,16 @@ ADVICE = {
         "Lower the learning rate{lr} or the momentum, or use a larger batch size."
     ),
     "diverging_loss": "Lower the learning rate{lr} and clip the gradients.",
+    # `oscillating_loss` of a training loss that spiked and came back.
+    "loss_spikes": (
+        "The training loss spiked and came back: some steps were too big for "
+        "where the weights had got to. Clip the gradients (`clipnorm=1.0` on "
+        "the optimizer), lower the learning rate{lr} or decay it over training, "
+        "or use a larger batch size. Under Adam, a larger `epsilon` (e.g. "
+        "1e-4) also damps the steps of weights whose gradients were near 0. "
+        "If a spike came late, keep the best weights "
+        "(`EarlyStopping(restore_best_weights=True)` or `ModelCheckpoint`)."
+    ),
     "overfitting": (
         "Regularize: dropout, L2 weight decay, more (or augmented) data, and "
         "stop at the best validation loss (EarlyStopping)."
@@ -120,6 +143,16 @@ ADVICE = {
     "learning_rate_too_low": (
         "Raise the learning rate{lr}, about 10x to start with (seed 003 tries "
         "1e-1, 1e-2, 1e-3, 1e-4)."
+    ),
+    # `learning_rate_too_low` of a slow but steady curve whose weights hardly
+    # move in an epoch.
+    "learning_rate_crawls": (
+        "Raise the learning rate{lr}, about 10x to start with (seed 003 tries "
+        "1e-1, 1e-2, 1e-3, 1e-4), or use momentum (`SGD(momentum=0.9)`) or "
+        "Adam. The loss falls at the same small pace every epoch because each "
+        "epoch moves the weights by a tiny fraction of their norm: training "
+        "longer at this rate would take hundreds of epochs, and a bigger model "
+        "would not help."
     ),
     # `learning_rate_too_low` whose steps were big enough in the first epoch.
     "learning_rate_decayed": (

@@ -7,9 +7,10 @@ loss changes in units of the reference loss (see `diagnosis_thresholds`).
 With label smoothing the loss cannot fall below the entropy of the smoothed
 targets (the perfect loss): losses are then read as the part above it, and
 changes in units of the reference minus it. The loss scale is in
-`_loss_scale`, the oscillation rule in `_oscillation_rules`, the rules of a
-run still making progress (needs more training, a slow but steady start
-that is no underfitting) in `_progress_rules`.
+`_loss_scale`, the oscillation rule in `_oscillation_rules`, the rule of a
+loss that spikes and comes back in `_spike_rules`, the rules of a run still
+making progress (needs more training, a slow but steady start that is no
+underfitting) in `_progress_rules`.
 """
 
 import math
@@ -20,6 +21,7 @@ from keras_recipes.callbacks._advice import advice_for
 from keras_recipes.callbacks._loss_scale import LossScale, _validated, _window_drop, usable_perfect
 from keras_recipes.callbacks._oscillation_rules import _oscillating
 from keras_recipes.callbacks._progress_rules import needs_more_training, slow_but_steady
+from keras_recipes.callbacks._spike_rules import loss_spikes
 from keras_recipes.callbacks.findings import Finding
 
 # After these, the later rules (which compare window ends of a loss that goes
@@ -97,7 +99,10 @@ def curve_findings(curves, reference, t, suggestion=None, start=None, chance=Non
             found.append(_finding(result, scale, suggestion, batch_normalized))
         if found and found[-1].kind in _STOPPING_KINDS:
             break
-    return found
+    # A spike the run came back from is the story of a run that ended well
+    # only: where it ended (overfitting, still improving) comes first.
+    spike = None if found else loss_spikes(loss, val, scale, t, start)
+    return found if spike is None else [_finding(spike, scale, suggestion)]
 
 
 #: Advice for a model with BatchNormalization: in inference mode it uses the

@@ -134,7 +134,8 @@ def diagnose(curves, gradients, activations, t, chance_loss=None, initial_loss=N
                     if finding.kind not in EXPLAINED_BY_OVER_REGULARIZATION]
             return _ordered(_without_consequences(kept) + shrunk)
     kept = _with_stall_explained(layer_found + found, _without_consequences(layer_found + found))
-    return _ordered(_with_units_killed(kept, finite_gradients, t, suggestion))
+    to_check = _learning_rate_rules.dead_layers_to_check(finite_activations, curve, t, dominators)
+    return _ordered(_with_units_killed(kept, finite_gradients, t, suggestion, to_check))
 
 
 def _with_stall_explained(findings, kept):
@@ -148,15 +149,18 @@ def _with_stall_explained(findings, kept):
     return kept
 
 
-def _with_units_killed(findings, gradients, t, suggestion):
+def _with_units_killed(findings, gradients, t, suggestion, to_check=()):
     """The findings with one `learning_rate_too_high` in place of the
     `dead_relu` findings of ReLU layers that too big steps killed
     (`_learning_rate_rules.units_killed_by_big_steps`), and of what that
     explains (a stalled curve): their kinds go into its evidence as
     `explains`, as for `loss_output_mismatch`. It comes first unless a
     cause earlier in `KIND_ORDER` is found too (a blow-up, or units dead
-    from the first record)."""
-    killed, evidence, layer = _learning_rate_rules.units_killed_by_big_steps(findings, gradients, t)
+    from the first record). `to_check` are more dead layers to read
+    (`dead_layers_to_check`): reported only as killed units."""
+    reported = {f.layer for f in findings if f.kind == "dead_relu"}
+    candidates = findings + [f for f in to_check if f.layer not in reported]
+    killed, evidence, layer = _learning_rate_rules.units_killed_by_big_steps(candidates, gradients, t)
     if not killed:
         return findings
     gone = {id(finding) for finding in killed}
@@ -171,7 +175,7 @@ def _with_units_killed(findings, gradients, t, suggestion):
     kept = _without_consequences(rest + [cause])
     # What the killed units' findings explained, they explain no more.
     explained = {kind for f in killed for kind in f.evidence.get("explains", ())}
-    cause.evidence["explains"] = sorted(({f.kind for f in findings} - {f.kind for f in kept})
+    cause.evidence["explains"] = sorted(({f.kind for f in findings + killed} - {f.kind for f in kept})
                                         | explained)
     return kept
 

@@ -5,15 +5,15 @@
 `learning_rate_too_high` when big steps come with an unstable curve, an
 epoch loss many times the reference or a jagged validation loss;
 `learning_rate_too_low` when every weight crawls (`model_update_ratio`) and
-the loss stalled. `units_killed_by_big_steps` finds the ReLU layers that big
-first steps killed: their dead units are a consequence of the learning rate.
+the loss stalled, or when a slow but steady curve comes with weights that
+hardly move in an epoch (`_crawl_rules`). `units_killed_by_big_steps` finds
+the ReLU layers that big first steps killed: their dead units are a
+consequence of the learning rate.
 """
 
-import math
-
-import numpy as np
-
+from keras_recipes.callbacks import _layer_rules
 from keras_recipes.callbacks._advice import advice_for
+from keras_recipes.callbacks._crawl_rules import model_update_ratio, too_low_on_slow_curve
 from keras_recipes.callbacks._layer_rules import UNSTABLE_KINDS
 from keras_recipes.callbacks._progress_rules import SLOW_PROGRESS
 from keras_recipes.callbacks.findings import Finding
@@ -38,7 +38,7 @@ def learning_rate_findings(gradients, curve, t, suggestion=None):
         finite = gradients.iloc[: max(1, len(gradients) // 10)]
     ratios = finite.groupby("layer", sort=False)["update_ratio"].median()
     for rule in (_too_high_on_unstable_curve, _too_high_before_worst_epoch,
-                 _too_high_on_jagged_curve, _too_low_on_stalled_curve):
+                 _too_high_on_jagged_curve, _too_low_on_stalled_curve, too_low_on_slow_curve):
         found = rule(finite, ratios, curve, t)
         if found is not None:
             kind, layer, evidence, *advice = found
@@ -106,6 +106,18 @@ def _too_low_on_stalled_curve(finite, ratios, curve, t):
     return "learning_rate_too_low", None, evidence, advice
 
 
+def dead_layers_to_check(activations, curve, t, dominators=None):
+    """The `dead_relu` findings `units_killed_by_big_steps` may read beyond
+    the reported ones: confirmed by the curve at `killed_progress`, not
+    `impaired_progress`. Steps that kill the units are evidence of their own
+    that the learning rate is far too high; the curve need only show that
+    the run did not learn well anyway (the units that survive still learn:
+    killing slows learning, it need not stop it)."""
+    relaxed = {**t, "impaired_progress": t["killed_progress"]}
+    found = _layer_rules.activation_findings(activations, curve, relaxed, None, dominators)
+    return [finding for finding in found if finding.kind == "dead_relu"]
+
+
 def units_killed_by_big_steps(findings, gradients, t):
     """The `dead_relu` findings of layers that too big steps killed, and the evidence.
 
@@ -147,17 +159,3 @@ def units_killed_by_big_steps(findings, gradients, t):
                 "curve": [f"ReLU layers alive at the first record, dead from step {first}"],
                 "dead_layers": dead}
     return killed, evidence, largest[1]
-
-
-def model_update_ratio(gradients):
-    """The median over logged steps of the whole model's ||update|| / ||weights||,
-    all layers' weights taken as one vector: the layers that hold most of the
-    weight count most, a small layer with bigger steps does not hide that the
-    rest crawls. NaN if no weight norm was logged."""
-    sizes = gradients.assign(update=(gradients["update_ratio"] * gradients["weight_norm"]) ** 2,
-                             weight=gradients["weight_norm"] ** 2)
-    per_step = sizes.groupby("step")[["update", "weight"]].sum(min_count=1).dropna()
-    per_step = per_step[per_step["weight"] > 0]
-    if per_step.empty:
-        return math.nan
-    return float(np.median(np.sqrt(per_step["update"] / per_step["weight"])))

@@ -24,7 +24,7 @@ DIAGNOSIS_THRESHOLDS = {
     "not_decreasing_drop": (0.02, "the best training loss is less than 2% below the start ..."),
     "not_decreasing_start": (0.25, "... unless the start is below 25% of the reference: a fit that starts far below chance (a trained model fitted again) has learned already, and a small fall is convergence, not a stall (a digits MLP fitted 10 more epochs: 0.070 -> 0.059, 3% of ln 10)"),
     "diverging_factor": (1.5, "the last training loss is 1.5x its best ..."),
-    "diverging_rise": (0.1, "... and 10% of the reference above it (near-zero noise is no divergence)"),
+    "diverging_rise": (0.1, "... and 10% of the reference above it (near-zero noise is no divergence); an epoch as far above the best before it, after which the loss falls back, is a spike (oscillating_loss) if the validation loss jumps (oscillation_rise) too: study 5's M05, 0.028 -> 0.495 (17.7x, 17% of the start) where healthy runs rise at most 5.5% of chance (2.8x)"),
     "oscillation_rise": (0.05, "an epoch whose training (or validation) loss rises by 5% of the reference is a jump ..."),
     "oscillation_fraction": (0.3, "... jumps up in 30% of the epochs (at least 2) and down at least twice: oscillation (training jumps need 2 validation jumps up too: dropout makes the training loss noisy)"),
     "overfit_patience": (3, "validation loss was best at least 3 epochs before the end ..."),
@@ -49,7 +49,9 @@ DIAGNOSIS_THRESHOLDS = {
     # Confirmation by the training curve: progress = 1 - last loss / reference.
     "impaired_progress": (0.5, "gradient/dead-unit symptoms count only if the loss fell < 50%"),
     "saturation_progress": (0.9, "saturation counts only if the loss fell < 90%: it slows, not stops"),
+    "killed_progress": (0.9, "ReLU layers killed by big steps (see update_ratio_high) count if the loss fell < 90%, not 50%: the steps are evidence of their own, and the surviving units still learn, so killing slows learning rather than stops it (the recipes' autoencoder under Adam 0.1: first steps 0.63 of the weights, 66-81% of each ReLU layer dead from step 10, the loss stalls at 0.47 of the pixel variance where Adam 1e-3 reaches 0.21; no healthy run of studies 4-5 or the fault zoo has a layer over half dead)"),
     "update_ratio_low": (1e-5, "the whole model's median ||update||/||weights|| (all kernels one vector: the big layers weigh most) below 1e-5, on a stalled curve (not decreasing, underfitting): the learning rate crawls (healthy runs measured: 1.5e-4 or more)"),
+    "update_travel_low": (1e-3, "on a slow but steady curve (slow_progress): the weights' path per epoch (model_update_ratio x steps per epoch) below 1e-3 of their norm: 100 epochs more move them 10% at most, the learning rate crawls (plain SGD 1e-4 on a wine MLP, loss 37% above chance after 30 epochs: 2.9e-4; healthy slow starts, plain SGD 0.05 on a digits CNN: 3.5e-3 to 3.1e-2; the 74 healthy runs of studies 4-5: 3.0e-3 or more)"),
     "update_ratio_high": (1e-2, "a layer's median ||update||/||weight|| above 1e-2 with an unstable curve, or up to the record where ReLU layers alive at the first record are dead (killed by the steps: plain SGD 5 on a digits CNN, 0.28; healthy SGD 0.5-1 on it, 0.03-0.06, loses no unit)"),
     "high_loss_factor": (10.0, "... or with an epoch's training loss 10x the reference (chance or start) or more; a validation loss that went 10x above it is no progress ('needs more training') while it ends above the reference"),
     "jagged_fraction": (0.2, "... or with a validation loss that jumps (oscillation_rise) up AND down in 20% of the validated epochs each (at least 2; healthy runs measured: up in 10% at most when a layer's ratio is that high)"),

@@ -8,6 +8,7 @@ import pandas as pd
 from keras_recipes.callbacks import _chance_level
 from keras_recipes.callbacks import _diagnosis
 from keras_recipes.callbacks import _doctor_report
+from keras_recipes.callbacks import _frozen_rules
 from keras_recipes.callbacks import _layers
 from keras_recipes.callbacks import _loss_output_rules
 from keras_recipes.callbacks import _start_loss
@@ -242,7 +243,9 @@ class TrainingDoctor(keras.callbacks.Callback):
         )
         # A loss that misreads the output explains what the run shows.
         found = _loss_output_rules.with_mismatch(self._mismatch, found)
-        return _trainable_rules.with_nothing_trainable(self.model, found)
+        found = _trainable_rules.with_nothing_trainable(self.model, found)
+        # Dead units in a frozen layer: no optimizer setting revives them.
+        return _frozen_rules.with_frozen_dead_layers(self.model, found)
 
     def _regularized(self):
         # A penalty under 1% of the starting loss cannot shrink weights that

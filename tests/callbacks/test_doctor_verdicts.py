@@ -134,3 +134,55 @@ def test_a_blow_up_without_a_chance_level_is_a_learning_rate_too_high():
               verbose=0, callbacks=[doctor])
     assert doctor._initial_loss < 10.0
     assert "learning_rate_too_high" in [f.kind for f in doctor.findings]
+
+
+def test_a_dead_frozen_layer_is_told_what_can_revive_it():
+    # A frozen "pre-trained" base whose units are all dead on these inputs
+    # (bias -10): no learning rate or initializer moves its weights, so the
+    # usual dead-ReLU advice cannot be followed.
+    keras.utils.set_random_seed(0)
+    base = keras.Sequential([keras.Input((64,)), keras.layers.Dense(
+        32, activation="relu", bias_initializer=keras.initializers.Constant(-10.0), name="b1")],
+        name="base")
+    base.trainable = False
+    doctor = _fit(keras.Sequential([base, keras.layers.Dense(10, activation="softmax")]), epochs=4)
+    [finding] = doctor.findings
+    assert (finding.kind, finding.layer) == ("dead_relu", "b1")
+    assert finding.evidence["median_dead_fraction"] == 1.0
+    assert finding.evidence["trainable"] is False and finding.evidence["frozen_layers"] == ["b1"]
+    assert "frozen" in finding.advice and "preprocessed" in finding.advice
+    assert "lower the learning rate" not in finding.advice
+
+
+def test_a_dead_relu_after_a_frozen_dense_names_the_frozen_layer():
+    # The ReLU is a layer of its own: the weights making its inputs are the
+    # frozen Dense before it.
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([
+        keras.Input((64,)), keras.layers.Dense(32, bias_initializer=keras.initializers.Constant(-10.0),
+                                               trainable=False, name="frozen"),
+        keras.layers.ReLU(name="relu"), keras.layers.Dense(10, activation="softmax")])
+    doctor = _fit(model, epochs=4)
+    [finding] = doctor.findings
+    assert (finding.kind, finding.layer) == ("dead_relu", "relu")
+    assert finding.evidence["trainable"] is False and finding.evidence["frozen_layers"] == ["frozen"]
+
+
+def test_units_killed_by_big_steps_count_while_the_loss_falls_short():
+    # Adam at 0.2 on a digits MLP (study 5's A12 is the recipes' autoencoder
+    # at 0.1): the first steps move the kernel by its whole norm, 90% of the
+    # ReLUs die in the first epoch, and the loss ends at 0.41 of chance, more
+    # than half the way down, where dead units alone are no finding.
+    x, y = _digits()
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(32, activation="relu"),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.compile(keras.optimizers.Adam(0.2), "sparse_categorical_crossentropy")
+    doctor = TrainingDoctor(y=y[:480], every_n_batches=4)
+    model.fit(x[:480], y[:480], epochs=6, batch_size=32, validation_data=(x[480:], y[480:]),
+              verbose=0, callbacks=[doctor])
+    assert 0.1 < doctor.curves()["loss"].iloc[-1] / CHANCE < 0.5
+    [finding] = doctor.findings
+    assert (finding.kind, finding.evidence["dead_layers"]) == ("learning_rate_too_high", ["dense"])
+    assert finding.evidence["median_update_ratio"] > 0.5
+    assert "dead_relu" in finding.evidence["explains"]
