@@ -77,6 +77,20 @@ ADVICE = {
         "does no better, the labels may be noisy: the loss may already be "
         "near what the data allows."
     ),
+    # `underfitting` of a training loss that never went below chance.
+    "unpaired_labels": (
+        "First check that the inputs and labels are paired: the training "
+        "loss never went below chance, so the model found nothing in x that "
+        "predicts y, which even a small model does on a learnable problem. "
+        "Shuffle x and y together (one permutation for both), and in "
+        "`tf.data` zip x and y before shuffling (`Dataset.from_tensor_slices((x, y)).shuffle(...)`, "
+        "not two datasets shuffled apart); check that the label encoding is "
+        "the same in every split. If they are paired, the features may not "
+        "predict the labels, or the model cannot learn: reduce the "
+        "regularization (a dropout rate above 0.5 leaves a layer too few "
+        "units to learn from), then use a bigger model (more units or "
+        "layers) and train longer."
+    ),
     "memorization": (
         "Check that the labels match the inputs: x and y shuffled together, "
         "the same label encoding in both splits, validation data from the "
@@ -171,6 +185,17 @@ ADVICE = {
         "steps. Or the backward path is cut: an op without a gradient "
         "(`argmax`, `round`, a cast to an integer type) or a `stop_gradient`."
     ),
+    # `dead_relu` of a GELU/SiLU/ELU/softplus... layer: its units sit on the
+    # activation's flat tail (`_activation_kinds.FLAT_TAILS`), named first.
+    "dead_flat_tail": (
+        "for every example, so they pass almost no gradient back and no "
+        "learning rate revives them. Find what pushes the pre-activations "
+        "that far below 0: a negative bias initialization (use zeros), an "
+        "initialization or input scale too large (He initialization, "
+        "standardized inputs); or put BatchNormalization (or "
+        "LayerNormalization) before the activation to keep its inputs "
+        "centred."
+    ),
     # `dead_relu` of a layer without gradient whose outputs are all below 0:
     # the ReLU after it is applied in a layer's `call`.
     "dead_relu_in_call": (
@@ -194,6 +219,32 @@ ADVICE = {
         "loss near the training loss means the model memorizes: check that "
         "the labels match the inputs and that the validation data come from "
         "the training distribution, then regularize."
+    ),
+    # `unscaled_inputs`: the first layer's outputs start far above the
+    # scale standardized inputs give (`_input_scale_rules`).
+    "unscaled_inputs": (
+        "Standardize the inputs: put `keras_recipes.recipes.standardization(x_train)` "
+        "(a `keras.layers.Normalization` adapted on the training data) first in "
+        "the model, or scale them with scikit-learn's `StandardScaler` fitted on "
+        "the training split; drop constant columns. Features hundreds of times "
+        "their standardized scale make the first layer's steps as many times "
+        "too big for some weights and too small for others: training is slow "
+        "or unstable and ends worse than it would. (If the inputs are "
+        "standardized, the first layer's initialization is far too large: "
+        "use Glorot or He.)"
+    ),
+    # Put before the advice of findings that unscaled inputs bring about.
+    "standardize_inputs": (
+        "First standardize the inputs (the first layer's outputs start far "
+        "above the scale standardized inputs give): "
+        "`keras_recipes.recipes.standardization(x_train)` first in the model "
+        "(a `keras.layers.Normalization`), and drop constant columns. Then:"
+    ),
+    # Put before the advice of findings that raw regression targets bring about.
+    "standardize_targets": (
+        "First standardize the regression targets (their RMS is far above 1, "
+        "so the first errors and gradients are huge): train on "
+        "`(y - mean) / std` and map predictions back. Then:"
     ),
 }
 

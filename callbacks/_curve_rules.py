@@ -20,6 +20,7 @@ import numpy as np
 from keras_recipes.callbacks._advice import advice_for
 from keras_recipes.callbacks._loss_scale import LossScale, _validated, _window_drop, usable_perfect
 from keras_recipes.callbacks._oscillation_rules import _oscillating
+from keras_recipes.callbacks._pairing_rules import underfitting_advice
 from keras_recipes.callbacks._progress_rules import needs_more_training, slow_but_steady
 from keras_recipes.callbacks._spike_rules import loss_spikes
 from keras_recipes.callbacks.findings import Finding
@@ -216,7 +217,15 @@ def _underfitting(loss, val, scale, t, start):
     found = _plateau_or_nothing_learned(loss, val, scale, t)
     if found is None:
         return None
-    return slow_but_steady(loss, val, t) or found
+    steady = slow_but_steady(loss, val, t)
+    if steady:
+        return steady
+    # A training loss that never left chance: x and y may not be paired.
+    advice = underfitting_advice(loss, val, scale, t)
+    if advice is None:
+        return found
+    kind, epoch, evidence = found
+    return kind, epoch, {**evidence, "best_loss": float(np.min(loss)), "chance_loss": scale.chance}, advice
 
 
 def _plateau_or_nothing_learned(loss, val, scale, t):

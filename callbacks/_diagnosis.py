@@ -9,6 +9,7 @@ from keras_recipes.callbacks import _layer_rules
 from keras_recipes.callbacks import _learning_rate_rules
 from keras_recipes.callbacks import _oscillation_rules
 from keras_recipes.callbacks import _progress_rules
+from keras_recipes.callbacks import _vanishing_advice
 from keras_recipes.callbacks import _zero_gradient_rules
 from keras_recipes.callbacks._advice import advice_for
 from keras_recipes.callbacks.findings import Finding
@@ -53,6 +54,8 @@ EXPLAINED_BY_OVER_REGULARIZATION = (
 KIND_ORDER = (
     # A loss that misreads the output is the cause of what training shows.
     "loss_output_mismatch",
+    # Inputs far from standardized (`_input_scale_rules`, added by the doctor).
+    "unscaled_inputs",
     "invalid_loss", "non_finite", "exploding_gradient", "vanishing_gradient", "dead_relu",
     "saturated_activation", "learning_rate_too_high", "learning_rate_too_low",
     "diverging_loss", "oscillating_loss", "loss_not_decreasing", "overfitting",
@@ -125,6 +128,8 @@ def diagnose(curves, gradients, activations, t, chance_loss=None, initial_loss=N
     )
     # A layer without gradient whose outputs are all below 0 feeds dead ReLUs.
     layer_found = _zero_gradient_rules.dead_behind_call(layer_found, finite_activations, t, suggestion)
+    # "Use ReLU instead of sigmoid/tanh" only where the model has them.
+    layer_found = _vanishing_advice.with_fitting_advice(layer_found, finite_activations)
     if any(finding.kind == "non_finite" for finding in layer_found):
         found = [finding for finding in found if finding.kind != "non_finite"]
     if not gradients_blown_up(layer_found):

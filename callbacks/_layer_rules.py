@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from keras_recipes.callbacks._activation_kinds import FLAT_TAILS, dead_advice, without_collapsed_signal
 from keras_recipes.callbacks._advice import advice_for
 from keras_recipes.callbacks._layer_folding import fold_downstream_dead, fold_saturated
 from keras_recipes.callbacks.findings import Finding
@@ -120,7 +121,10 @@ def exploding_findings(gradients, curve, t, suggestion=None):
         early = float(norms[np.isfinite(norms)][0]) if np.isfinite(norms).any() else math.inf
         peaks = rows["grad_norm_max"].to_numpy(dtype="float64")
         peaks = np.where(np.isnan(peaks) & (rows["non_finite"].to_numpy() > 0), np.inf, peaks)
-        growth = np.nan_to_num(peaks, nan=0.0) / max(early, 1e-30)
+        # An infinite peak (nan_to_num makes it 1.8e308) over a small first
+        # norm overflows to inf: the growth it means.
+        with np.errstate(over="ignore"):
+            growth = np.nan_to_num(peaks, nan=0.0) / max(early, 1e-30)
         hits = np.flatnonzero(growth >= t["exploding_growth"])
         if len(hits) and (best is None or growth.max() > best[1]):
             row = rows.iloc[hits[0]]
@@ -151,9 +155,9 @@ def non_finite_findings(gradients, suggestion=None):
 # Activation symptoms: (kind, activations it applies to, column, threshold,
 # progress threshold of the confirmation by the curve, whether the output
 # layer counts). A saturated sigmoid OUTPUT is a confident prediction, not a
-# problem.
+# problem. Units on the flat tail of GELU, SiLU, ELU... are dead as ReLU's are.
 ACTIVATION_SYMPTOMS = (
-    ("dead_relu", ("relu",), "dead_fraction", "dead_fraction", "impaired_progress", True),
+    ("dead_relu", ("relu", *FLAT_TAILS), "dead_fraction", "dead_fraction", "impaired_progress", True),
     ("saturated_activation", ("sigmoid", "tanh"), "saturated_fraction",
      "saturated_fraction", "saturation_progress", False),
 )
@@ -190,7 +194,11 @@ def activation_findings(activations, curve, t, suggestion=None, dominators=None)
                 "loss_progress": curve["progress"],
             }
             epoch, step = first_step(frame, layer, condition)
-            found.append(Finding(kind, layer, epoch, step, evidence, advice_for(kind, suggestion)))
+            advice = (dead_advice(evidence["activation"], suggestion) if kind == "dead_relu"
+                      else advice_for(kind, suggestion))
+            found.append(Finding(kind, layer, epoch, step, evidence, advice))
+    if found:
+        found = without_collapsed_signal(found, window(activations, t))
     found = fold_downstream_dead(found, dominators or {}, activations["layer"].unique())
     return fold_saturated(found)
 

@@ -66,7 +66,8 @@ def _too_high_before_worst_epoch(finite, ratios, curve, t):
     if early.empty:
         return None
     early_ratios = early.groupby("layer", sort=False)["update_ratio"].median()
-    if float(early_ratios.max()) < t["update_ratio_high"]:
+    # `not >=`: ratios that are all NaN (a NaN from the first steps) say nothing.
+    if not float(early_ratios.max()) >= t["update_ratio_high"]:
         return None
     evidence = {"median_update_ratio": float(early_ratios.max()),
                 "curve": [f"epoch loss up to {curve['worst']:.3g}x the reference"],

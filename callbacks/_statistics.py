@@ -11,9 +11,11 @@ import numpy as np
 import tensorflow as tf
 
 from keras_recipes.callbacks import _graph
+from keras_recipes.callbacks._activation_kinds import FLAT_TAILS, dead_band, tail_distance
 
 #: Activation kinds and the rules that apply to them. `dead` counts units that
-#: are <= 0 for every example of the batch; `saturated` is the predicate on
+#: are <= 0 for every example of the batch (`True`), or in the flat band
+#: `(low, high)` of their activation's tail; `saturated` is the predicate on
 #: outputs that counts as a flat end of the function; `range` fixes the
 #: histogram's edges (None: the batch's own min and max).
 ACTIVATION_RULES = {
@@ -23,6 +25,8 @@ ACTIVATION_RULES = {
     "hard_sigmoid": {"dead": False, "saturated": "sigmoid", "range": (0.0, 1.0)},
     "tanh": {"dead": False, "saturated": "tanh", "range": (-1.0, 1.0)},
     "softmax": {"dead": False, "saturated": None, "range": (0.0, 1.0)},
+    # Dead on their flat negative tail (`_activation_kinds.FLAT_TAILS`).
+    **{name: {"dead": dead_band(name), "saturated": None, "range": None} for name in FLAT_TAILS},
 }
 
 #: Saturation thresholds on the outputs (|pre-activation| beyond about 4.6
@@ -211,7 +215,7 @@ def _dead_fractions(tensors, rules, axes, const):
         return const([float("nan")] * count)
     maxima, ids = [], []
     for i in watched:
-        maxima.append(_unit_maxima(tensors[i], axes[i], const))
+        maxima.append(_unit_maxima(tail_distance(tensors[i], rules[i]["dead"], const), axes[i], const))
         units = maxima[-1].shape[0]
         if units is None:
             ids.append(tf.fill(tf.shape(maxima[-1]), const(i)))

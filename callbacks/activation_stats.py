@@ -25,7 +25,9 @@ class ActivationStats(_monitor.Monitor):
     output, the fraction of saturated units (sigmoid outputs below 0.01 or
     above 0.99, tanh outputs beyond +-0.99; NaN for other activations), the
     fraction of dead units (ReLU units or channels that are <= 0 for every
-    example of the batch; NaN for other activations) and a histogram. The
+    example of the batch, GELU/SiLU/mish/ELU/SELU/softplus units whose every
+    output lies on the flat tail where the slope is under 0.01; NaN for other
+    activations) and a histogram. The
     sublayers of a user-defined layer (a `keras.layers.Layer` subclass that
     holds Dense layers, such as a residual block) are watched too, however
     deep; the layer's own output is watched if it has an `activation`.

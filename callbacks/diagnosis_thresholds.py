@@ -41,6 +41,7 @@ DIAGNOSIS_THRESHOLDS = {
     # Needs a known chance level: validation loss at chance all the run.
     "chance_margin": (0.05, "validation loss never 5% below chance (4+ validated epochs): nothing learned carries over ..."),
     "memorize_drop": (0.1, "... training loss ends 10% or more below chance: memorizing (overfitting); else, validation stalled: underfitting"),
+    "accuracy_above_chance": (0.2, "... but a logged validation accuracy (mean of the last curve_window epochs) 20% of the way from chance accuracy (the most frequent class of `y`; 1/C for a C-unit softmax without `y`) to 1 carries over: ordinary overfitting advice, not memorization's (study 6's L10, over-confident errors: 0.74 against 0.5, 48% of the way; random labels on digits: 0.09 against 0.11, shifted validation labels: 0.0)"),
     # Layer rules.
     "vanishing_ratio": (1e-3, "layer/output-layer gradient-norm ratio below 1e-3 (AutoTrainer)"),
     "exploding_growth": (100.0, "gradient norm 100x its first logged value, on an unstable curve"),
@@ -57,6 +58,8 @@ DIAGNOSIS_THRESHOLDS = {
     "jagged_fraction": (0.2, "... or with a validation loss that jumps (oscillation_rise) up AND down in 20% of the validated epochs each (at least 2; healthy runs measured: up in 10% at most when a layer's ratio is that high)"),
     "zero_grad_norm": (1e-30, "a kernel gradient norm at or below 1e-30 is no gradient at all (float32 flushes smaller squares to 0): dead units or a cut backward path, not a small learning rate"),
     "weight_collapse": (0.1, "with L2/weight decay on and the loss fell < 50%: a kernel shrank below 10% of its first norm (the penalty outweighs the data)"),
+    # Input scale, read from the first watched layer at the first record (`_input_scale_rules`).
+    "input_scale": (30.0, "the first watched (non-tanh/sigmoid) layer's output RMS at the first record 30 or more: inputs far from standardized, which give about 1 under Glorot/He (unscaled_inputs, or 'standardize the inputs' first in the advice of what it brings about); regression targets given as `y` with an RMS of 30 or more: 'standardize the targets'. Measured at step 0: standardized or [0, 1] inputs 0.3-1.1; raw digits (0-16) 8.1, which trained as well as x/16 under SGD 0.05 and Adam (not flagged); raw breast-cancer features (to ~4000) 257 and digits plus 10 columns of 1000 292, which trained badly"),
 }
 
 

@@ -8,7 +8,7 @@ FINDING_KINDS = {
     "vanishing_gradient": "gradients reaching the early layers are too small to learn",
     "exploding_gradient": "gradient norms grow without bound",
     "non_finite": "a NaN or Inf appeared in the gradients or the loss",
-    "dead_relu": "ReLU units that output zero for every example",
+    "dead_relu": "ReLU units that output zero for every example, or GELU/SiLU/ELU/softplus units on their flat negative tail",
     "saturated_activation": "sigmoid/tanh units stuck at their flat ends",
     "loss_not_decreasing": "the training loss does not go down",
     "oscillating_loss": "the training loss jumps up and down",
@@ -20,6 +20,7 @@ FINDING_KINDS = {
     "learning_rate_too_low": "the learning rate makes training crawl",
     "invalid_loss": "the loss went below its floor: labels outside the loss's range",
     "loss_output_mismatch": "the loss reads the output as probabilities when it is scores, or the reverse, or the output's range leaves out the targets",
+    "unscaled_inputs": "the inputs are far from standardized: the first layer's outputs start many times their standardized scale",
 }
 
 

@@ -5,12 +5,15 @@ import math
 import keras
 import pandas as pd
 
+from keras_recipes.callbacks import _accuracy_rules
 from keras_recipes.callbacks import _chance_level
 from keras_recipes.callbacks import _diagnosis
 from keras_recipes.callbacks import _doctor_report
 from keras_recipes.callbacks import _frozen_rules
+from keras_recipes.callbacks import _input_scale_rules
 from keras_recipes.callbacks import _layers
 from keras_recipes.callbacks import _loss_output_rules
+from keras_recipes.callbacks import _optimizer_settings
 from keras_recipes.callbacks import _start_loss
 from keras_recipes.callbacks import _trainable_rules
 from keras_recipes.callbacks.activation_stats import ActivationStats
@@ -37,7 +40,8 @@ class TrainingDoctor(keras.callbacks.Callback):
     The doctor owns an `ActivationStats` and a `GradientMonitor`, reads the
     training and validation curves, and turns the numbers into `Finding`s of
     one vocabulary (`FINDING_KINDS`): gradient problems (vanishing, exploding,
-    non-finite), activation problems (dead ReLU, saturated sigmoid/tanh),
+    non-finite), activation problems (dead ReLU, GELU/SiLU/ELU/softplus units on
+    their flat tail, saturated sigmoid/tanh),
     learning-rate problems, seed 003's loss-curve cases (needs more training,
     overfitting, underfitting) and a loss below its floor (labels outside the
     loss's range), and, read from the model when training begins, a
@@ -45,7 +49,11 @@ class TrainingDoctor(keras.callbacks.Callback):
     output under `from_logits=False`, or probabilities under
     `from_logits=True` where Keras does not recover the logits; with `y`, a
     sigmoid/tanh/relu output that cannot reach the regression targets), which
-    explains the stalled curves and dead units it brings about. Each finding
+    explains the stalled curves and dead units it brings about, and, from the
+    first watched layer's outputs at the first step, inputs far from
+    standardized (`unscaled_inputs`, or "standardize the inputs" first in the
+    advice of the findings they bring about). Advice to clip the gradients
+    names the optimizer's own clipping when it has one. Each finding
     names the layer, when it was first seen, the numbers that triggered it and
     advice from the seeds. Precision comes first: a symptom must hold over a
     window of logged steps, and symptoms that can be harmless (a few dead
@@ -241,11 +249,22 @@ class TrainingDoctor(keras.callbacks.Callback):
             start_scaled=self._chance_loss is not None and not self._classification,
             perfect_loss=self._perfect_loss, batch_normalized=self._batch_normalized,
         )
+        # A validation accuracy above chance is no memorization.
+        chance_accuracy = _accuracy_rules.chance_accuracy(
+            self._targets, _chance_level.output_units(self.model)) if self._classification else None
+        found = _accuracy_rules.with_accuracy_above_chance(
+            found, self.curves(), chance_accuracy, self.thresholds, self.suggestion)
         # A loss that misreads the output explains what the run shows.
         found = _loss_output_rules.with_mismatch(self._mismatch, found)
         found = _trainable_rules.with_nothing_trainable(self.model, found)
         # Dead units in a frozen layer: no optimizer setting revives them.
-        return _frozen_rules.with_frozen_dead_layers(self.model, found)
+        found = _frozen_rules.with_frozen_dead_layers(self.model, found)
+        # Inputs (or regression targets) far from standardized come first in the advice.
+        found = _input_scale_rules.with_scale(
+            found, self.activation_stats.to_dataframe(), self._targets, self._classification,
+            self.thresholds)
+        # An optimizer that clips already needs a lower clip, not "clip".
+        return _optimizer_settings.with_clipping(found, getattr(self.model, "optimizer", None))
 
     def _regularized(self):
         # A penalty under 1% of the starting loss cannot shrink weights that

@@ -1,0 +1,100 @@
+"""Inputs far from standardized, and advice that fits the run (study 6).
+
+Unscaled inputs (X02) and raw regression targets (X06), clipping advice on an
+optimizer that already clips (X03), a training loss that never leaves chance
+(X05: x and y unpaired) and memorization advice on a model whose validation
+accuracy beats chance (X04).
+"""
+
+import keras
+import numpy as np
+import tensorflow as tf
+from sklearn import datasets
+from sklearn.datasets import make_classification
+
+from keras_recipes.callbacks import TrainingDoctor
+
+layers = keras.layers
+
+
+def _mlp(inputs, units, outputs, out_activation):
+    return keras.Sequential([
+        keras.Input((inputs,)), layers.Dense(units, activation="relu", kernel_initializer="he_normal"),
+        layers.Dense(outputs, activation=out_activation),
+    ])
+
+
+def _fit(model, optimizer, loss, x, y, epochs, batch_size, targets, **fit):
+    model.compile(optimizer=optimizer, loss=loss, metrics=fit.pop("metrics", None))
+    doctor = TrainingDoctor(every_n_batches=2, stop_on=(), y=targets)
+    model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0, callbacks=[doctor], **fit)
+    return doctor
+
+
+def test_unscaled_inputs_found_from_the_first_layer_scale():
+    # Raw breast-cancer features reach ~4000: standardized inputs give the
+    # first ReLU layer an output RMS of about 1, these give hundreds.
+    data = datasets.load_breast_cancer()
+    x, y = data.data[:256].astype("float32"), data.target[:256].astype("float32")
+    doctor = _fit(_mlp(30, 8, 1, "sigmoid"), keras.optimizers.Adam(1e-3), "binary_crossentropy",
+                  x, y, 2, 64, y)
+    [finding] = doctor.findings
+    assert finding.kind == "unscaled_inputs"
+    assert finding.evidence["first_layer_rms"] > 30.0
+    assert "Standardize the inputs" in finding.advice
+
+
+def test_raw_regression_targets_advice_says_standardize_targets():
+    data = datasets.load_diabetes()
+    x, y = data.data[:256].astype("float32"), data.target[:256].astype("float32")
+    doctor = _fit(_mlp(10, 16, 1, None), keras.optimizers.SGD(0.01), "mse", x, y, 4, 32, y)
+    assert doctor.findings, doctor.report()
+    for finding in doctor.findings:
+        assert 140.0 < finding.evidence["target_rms"] < 180.0
+        assert finding.advice.startswith("First standardize the regression targets")
+
+
+def test_clipping_advice_knows_the_optimizer_clips():
+    # NaN inputs: a non-finite finding, whose advice says to clip.
+    x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
+    x[3, 1] = np.nan
+    y = np.zeros(64, "int32")
+    optimizer = keras.optimizers.SGD(0.01, global_clipnorm=1.0)
+    doctor = _fit(_mlp(4, 4, 2, "softmax"), optimizer, "sparse_categorical_crossentropy",
+                  x, y, 1, 16, None)
+    finding = doctor.findings[0]
+    assert finding.kind == "non_finite"
+    assert finding.evidence["optimizer_clipping"] == "global_clipnorm=1"
+    assert "clip the gradients;" not in finding.advice
+    assert "clip lower than the optimizer's `global_clipnorm=1`" in finding.advice
+
+
+def test_training_loss_at_chance_advises_checking_the_pairing():
+    # x shuffled every epoch apart from y (a pipeline bug): random labels.
+    data = datasets.load_digits()
+    x, y = (data.data[:512] / 16.0).astype("float32"), data.target[:512]
+    shuffled = tf.data.Dataset.from_tensor_slices(x).shuffle(512, seed=0, reshuffle_each_iteration=True)
+    train = tf.data.Dataset.zip((shuffled, tf.data.Dataset.from_tensor_slices(y))).batch(64)
+    model = _mlp(64, 32, 10, "softmax")
+    model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
+    doctor = TrainingDoctor(every_n_batches=2, stop_on=(), y=y)
+    model.fit(train, epochs=5, verbose=0, callbacks=[doctor])
+    [finding] = doctor.findings
+    assert finding.kind == "underfitting"
+    assert finding.evidence["best_loss"] > 0.95 * finding.evidence["chance_loss"]
+    assert finding.advice.startswith("First check that the inputs and labels are paired")
+
+
+def test_memorization_advice_needs_validation_accuracy_at_chance():
+    # Over-confident on its errors: the validation loss never goes below
+    # ln 2, yet the validation accuracy beats the majority class.
+    x, y = make_classification(n_samples=120, n_features=50, n_informative=5, n_redundant=0,
+                               flip_y=0.1, random_state=0)
+    x, y = ((x - x.mean(0)) / x.std(0)).astype("float32"), y.astype("float32")
+    doctor = _fit(_mlp(50, 64, 1, "sigmoid"), keras.optimizers.Adam(3e-2), "binary_crossentropy",
+                  x, y, 8, 16, y[:90], validation_split=0.25, metrics=["accuracy"])
+    [finding] = doctor.findings
+    assert finding.kind == "overfitting"
+    assert finding.evidence["best_val_loss"] > finding.evidence["chance_loss"] * 0.95
+    assert finding.evidence["last_val_accuracy"] > finding.evidence["chance_accuracy"] + 0.1
+    assert finding.advice.startswith("Regularize")
