@@ -11,7 +11,12 @@ differently shuffled datasets). Capacity is no fix for that, so the advice
 checks the pairing first (`unpaired_labels`).
 """
 
+import dataclasses
+
 import numpy as np
+
+from keras_recipes.callbacks import _layers
+from keras_recipes.callbacks._advice import advice_for
 
 
 def underfitting_advice(loss, val, scale, t):
@@ -28,3 +33,26 @@ def underfitting_advice(loss, val, scale, t):
     if float(np.min(loss)) < level or (len(validated) and float(np.min(validated)) < level):
         return None
     return "unpaired_labels"
+
+
+def with_heavy_dropout(model, findings, suggestion=None):
+    """`findings` with the `unpaired_labels` advice of an `underfitting`
+    finding replaced when the model drops at least half of some layer's
+    inputs or weights (a `rate` >= 0.5 on a Dropout-like layer, the recipes'
+    `DropConnect` included): the training loss then stays at chance because
+    each step sees too little of the network (study 6: DropConnect 0.95),
+    and the pairing of x and y is no first suspect. The rates go into the
+    evidence as `heavy_dropout`."""
+    paired = advice_for("unpaired_labels", suggestion)
+    heavy = {} if model is None else {
+        name: float(layer.rate) for name, layer in _layers.leaf_layers(model)
+        if isinstance(getattr(layer, "rate", None), (int, float)) and "drop" in type(layer).__name__.lower()
+        and float(layer.rate) >= 0.5}
+    if not heavy:
+        return list(findings)
+    rates = ", ".join(f"{name} {rate:g}" for name, rate in heavy.items())
+    return [dataclasses.replace(
+        finding, evidence={**finding.evidence, "heavy_dropout": heavy},
+        advice=f"Lower the dropout first ({rates}): " + advice_for("underfitting", suggestion))
+        if finding.kind == "underfitting" and finding.advice == paired else finding
+        for finding in findings]

@@ -14,6 +14,7 @@ from keras_recipes.callbacks import _input_scale_rules
 from keras_recipes.callbacks import _layers
 from keras_recipes.callbacks import _loss_output_rules
 from keras_recipes.callbacks import _optimizer_settings
+from keras_recipes.callbacks import _pairing_rules
 from keras_recipes.callbacks import _start_loss
 from keras_recipes.callbacks import _trainable_rules
 from keras_recipes.callbacks.activation_stats import ActivationStats
@@ -259,6 +260,8 @@ class TrainingDoctor(keras.callbacks.Callback):
         found = _trainable_rules.with_nothing_trainable(self.model, found)
         # Dead units in a frozen layer: no optimizer setting revives them.
         found = _frozen_rules.with_frozen_dead_layers(self.model, found)
+        # A training loss at chance under heavy dropout: not x and y unpaired.
+        found = _pairing_rules.with_heavy_dropout(self.model, found, self.suggestion)
         # Inputs (or regression targets) far from standardized come first in the advice.
         found = _input_scale_rules.with_scale(
             found, self.activation_stats.to_dataframe(), self._targets, self._classification,

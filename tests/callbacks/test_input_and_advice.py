@@ -85,6 +85,27 @@ def test_training_loss_at_chance_advises_checking_the_pairing():
     assert finding.advice.startswith("First check that the inputs and labels are paired")
 
 
+def test_a_loss_at_chance_under_heavy_dropout_advises_lowering_it_not_the_pairing():
+    # Dropout 0.9 keeps both losses at chance too, but x and y are paired.
+    data = datasets.load_digits()
+    x, y = (data.data[:768] / 16.0).astype("float32"), data.target[:768]
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(64, activation="relu"),
+                              keras.layers.Dropout(0.9, name="heavy"),
+                              keras.layers.Dense(32, activation="relu"),
+                              keras.layers.Dropout(0.9, name="heavy_too"),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
+    doctor = TrainingDoctor(every_n_batches=4, stop_on=(), y=y[:576])
+    model.fit(x[:576], y[:576], validation_data=(x[576:], y[576:]), epochs=8, batch_size=32,
+              verbose=0, callbacks=[doctor])
+    [finding] = doctor.findings
+    assert finding.kind == "underfitting"
+    assert finding.evidence["best_loss"] > 0.95 * finding.evidence["chance_loss"]
+    assert finding.evidence["heavy_dropout"] == {"heavy": 0.9, "heavy_too": 0.9}
+    assert finding.advice.startswith("Lower the dropout first (heavy 0.9, heavy_too 0.9)")
+    assert "paired" not in finding.advice
+
+
 def test_memorization_advice_needs_validation_accuracy_at_chance():
     # Over-confident on its errors: the validation loss never goes below
     # ln 2, yet the validation accuracy beats the majority class.
