@@ -22,7 +22,7 @@ from keras_recipes.callbacks._loss_scale import LossScale, _validated, _window_d
 from keras_recipes.callbacks._oscillation_rules import _oscillating
 from keras_recipes.callbacks._pairing_rules import underfitting_advice
 from keras_recipes.callbacks._progress_rules import needs_more_training, slow_but_steady
-from keras_recipes.callbacks._spike_rules import loss_spikes
+from keras_recipes.callbacks._spike_rules import far_above, loss_spikes
 from keras_recipes.callbacks.findings import Finding
 
 # After these, the later rules (which compare window ends of a loss that goes
@@ -145,9 +145,7 @@ def _below_floor(curves, reference, t, floor):
 
 def _diverging(loss, val, scale, t, start):
     best = int(np.argmin(loss))
-    rise = (loss[-1] - loss[best]) / scale.unit
-    grew = scale.above(loss[-1]) > t["diverging_factor"] * scale.above(loss[best])
-    if grew and rise > t["diverging_rise"]:
+    if far_above(loss[-1], loss[best], scale, t):
         return "diverging_loss", best + 1, {"best_loss": loss[best], "last_loss": loss[-1]}
     return None
 

@@ -45,13 +45,20 @@ def _spikes(loss, scale, t):
     is as far above its best before as `_diverging` asks, followed by an
     epoch back below that (a run up to the last epoch is no spike: it
     diverges)."""
-    best = np.minimum.accumulate(loss)[:-1]
-    grew = scale.above(loss[1:]) > t["diverging_factor"] * scale.above(best)
-    high = grew & ((loss[1:] - best) / scale.unit > t["diverging_rise"])
+    high = far_above(loss[1:], np.minimum.accumulate(loss)[:-1], scale, t)
     high = np.concatenate([[False], high, [False]])  # epochs 0 .. n-1, then an end mark
     firsts = np.flatnonzero(high[1:] & ~high[:-1]) + 1
     lasts = np.flatnonzero(high[:-1] & ~high[1:])
     return [(int(first), int(last)) for first, last in zip(firsts, lasts) if last < len(loss) - 1]
+
+
+def far_above(loss, best, scale, t):
+    """Whether `loss` (a number or an array) is as far above `best` as a
+    diverging loss is: `diverging_factor` times it above the scale's floor,
+    and `diverging_rise` of the reference higher. Read at the last epoch
+    by `_curve_rules._diverging`, at every epoch here."""
+    grew = scale.above(loss) > t["diverging_factor"] * scale.above(best)
+    return grew & ((loss - best) / scale.unit > t["diverging_rise"])
 
 
 def _confirmed(spike, val, scale, t):
