@@ -6,9 +6,13 @@ far enough down their negative tail their slope is as good as 0, and a unit
 whose pre-activations sit there for every example passes no gradient back,
 whatever the learning rate. `FLAT_TAILS` gives, for each, the band of outputs
 where the slope is below `FLAT_SLOPE`; a unit is dead when every output of
-the batch lies in it. Leaky ReLU and PReLU keep their slope on the whole
-negative side: they have no dead units.
+the batch lies in it (an ELU layer's alpha moves its tail: `flat_tail`).
+Leaky ReLU and PReLU keep their slope on the whole negative side: they have
+no dead units.
 """
+
+import math
+import re
 
 import tensorflow as tf
 
@@ -37,11 +41,55 @@ FLAT_TAILS = {
 }
 
 
+#: How an `ELU` layer with an alpha other than 1 is named ("elu(alpha=0.5)").
+_ELU_NAME = re.compile(r"elu\(alpha=(.+)\)")
+
+
+def elu_name(alpha):
+    """The activation name of an ELU with `alpha`: "elu" for the default 1
+    (`FLAT_TAILS["elu"]`), else e.g. "elu(alpha=0.5)", whose flat tail is its
+    own (`flat_tail`)."""
+    alpha = float(alpha)
+    return "elu" if alpha == 1.0 else f"elu(alpha={alpha:g})"
+
+
+def activation_kind(name):
+    """The activation `name` is a form of: "elu" for "elu(alpha=0.5)", else `name`."""
+    return name if _elu_alpha(name) is None else "elu"
+
+
+def _elu_alpha(name):
+    """The alpha in an ELU's name other than "elu" (`elu_name`), else `None`."""
+    match = _ELU_NAME.fullmatch(name) if isinstance(name, str) else None
+    return None if match is None else float(match.group(1))
+
+
+def flat_tail(name):
+    """`(lowest output, highest output, pre-activation where it starts)` of
+    `name`'s flat tail (`FLAT_TAILS`), or `None`.
+
+    An ELU with alpha `a` has its tail at -a and the slope `y + a` there
+    (`a * exp(x)`): flat below `FLAT_SLOPE - a`, from `x = ln(FLAT_SLOPE / a)`.
+    With `0 <= a <= FLAT_SLOPE` its whole negative side is that flat: dead
+    means every output <= 0, as for ReLU. A negative alpha puts the negative
+    side's outputs above 0, among the positive side's: no band of outputs
+    tells its flat units, so it gets none.
+    """
+    alpha = _elu_alpha(name)
+    if alpha is None:
+        return FLAT_TAILS.get(name)
+    if not alpha >= 0.0:
+        return None
+    if alpha <= FLAT_SLOPE:
+        return (None, 0.0, 0.0)
+    return (None, FLAT_SLOPE - alpha, math.log(FLAT_SLOPE / alpha))
+
+
 def dead_band(name):
     """`(low, high)` of `name`'s flat tail, `True` for ReLU (<= 0), else `None`."""
     if name in ("relu", "relu6"):
         return True
-    tail = FLAT_TAILS.get(name)
+    tail = flat_tail(name)
     return None if tail is None else tail[:2]
 
 
@@ -62,7 +110,10 @@ def tail_distance(y, band, const):
 def flat_tail_words(activation):
     """How the advice names `activation`'s flat tail, e.g. for `gelu`:
     "gelu's flat negative tail (outputs between -0.0033 and 0, ...)"."""
-    low, high, start = FLAT_TAILS[activation]
+    low, high, start = flat_tail(activation)
+    if start == 0.0:  # an ELU whose alpha is at most `FLAT_SLOPE`
+        return (f"{activation}'s flat negative side (outputs of at most 0, where its slope "
+                f"is at most its alpha, {_elu_alpha(activation):g})")
     outputs = f"outputs below {high:.4g}" if low is None else f"outputs between {low:.4g} and {high:.4g}"
     return (f"{activation}'s flat negative tail ({outputs}, from pre-activations "
             f"below about {start:.3g}, where its slope is under {FLAT_SLOPE:g})")
@@ -70,7 +121,7 @@ def flat_tail_words(activation):
 
 def dead_advice(activation, suggestion=None):
     """The advice of a `dead_relu` finding on a layer with `activation`."""
-    if activation not in FLAT_TAILS:
+    if flat_tail(activation) is None:
         return advice_for("dead_relu", suggestion)
     return f"These units sit on {flat_tail_words(activation)} " + advice_for("dead_flat_tail")
 
@@ -90,7 +141,7 @@ def without_collapsed_signal(found, recent):
     spread = recent.groupby("layer", sort=False)["std"].median()
     kept = []
     for finding in found:
-        tail = FLAT_TAILS.get(finding.evidence.get("activation"))
+        tail = flat_tail(finding.evidence.get("activation"))
         position = order.index(finding.layer) if finding.layer in order else 0
         if finding.kind == "dead_relu" and tail is not None and tail[0] is not None and position > 0:
             feeder = float(spread[order[position - 1]])

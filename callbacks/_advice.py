@@ -39,6 +39,17 @@ ADVICE = {
         "standardize the inputs, put BatchNormalization between Dense and "
         "Activation, or use ReLU instead of sigmoid in the hidden layers."
     ),
+    # `saturated_activation` of a hidden softmax (its largest output above
+    # 0.99 on most examples).
+    "saturated_softmax": (
+        "This hidden softmax puts almost all its weight on one output (above "
+        "0.99) for most examples, where it passes almost no gradient back "
+        "(every entry of its Jacobian is below 0.01): its inputs (logits) are "
+        "too large. Use Glorot initialization (smaller weights) in the layer "
+        "that feeds it, standardize the inputs, divide the logits by a "
+        "temperature (attention divides them by the square root of the key "
+        "size), or put LayerNormalization before it."
+    ),
     "loss_not_decreasing": (
         "Raise the learning rate{lr}; check that the initial loss is at chance "
         "(`check_initial_loss`) and that the model can overfit a small sample "
@@ -239,6 +250,16 @@ ADVICE = {
         "above the scale standardized inputs give): "
         "`keras_recipes.recipes.standardization(x_train)` first in the model "
         "(a `keras.layers.Normalization`), and drop constant columns. Then:"
+    ),
+    # Put before the advice of findings that inputs far smaller than
+    # standardized bring about (`_input_scale_rules.TINY_SCALE_CONSEQUENCES`).
+    "standardize_tiny_inputs": (
+        "First standardize the inputs (the first layer's outputs start far "
+        "below the scale standardized inputs give: inputs that small give its "
+        "weights gradients as many times smaller, and its biases alone set "
+        "its outputs): `keras_recipes.recipes.standardization(x_train)` first "
+        "in the model (a `keras.layers.Normalization`), or check the scaling "
+        "(e.g. pixels divided by 255 twice). Then:"
     ),
     # Put before the advice of findings that raw regression targets bring about.
     "standardize_targets": (

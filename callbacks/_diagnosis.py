@@ -65,7 +65,8 @@ KIND_ORDER = (
 
 def diagnose(curves, gradients, activations, t, chance_loss=None, initial_loss=None,
              suggestion=None, initial_penalty=0.0, dominators=None, regularized=False,
-             loss_floor=None, start_scaled=False, perfect_loss=0.0, batch_normalized=False):
+             loss_floor=None, start_scaled=False, perfect_loss=0.0, batch_normalized=False,
+             outputs=()):
     """All findings for one training run.
 
     Args:
@@ -97,6 +98,9 @@ def diagnose(curves, gradients, activations, t, chance_loss=None, initial_loss=N
         batch_normalized: Whether the model has BatchNormalization layers
             (whose moving statistics a validation loss that never leaves
             chance points at first, see `_curve_rules.curve_findings`).
+        outputs: Names of the watched layers that make the model's outputs
+            (`_layers.output_layer_names`): like the last watched layer, they
+            are not judged for saturation.
 
     Returns:
         A list of `Finding`s in `KIND_ORDER`, at most one non-finite finding.
@@ -123,7 +127,8 @@ def diagnose(curves, gradients, activations, t, chance_loss=None, initial_loss=N
         _layer_rules.non_finite_findings(gradients, suggestion)
         + _layer_rules.exploding_findings(gradients, curve, t, suggestion)
         + _layer_rules.vanishing_findings(finite_gradients, curve, t, suggestion)
-        + _layer_rules.activation_findings(finite_activations, curve, t, suggestion, dominators)
+        + _layer_rules.activation_findings(finite_activations, curve, t, suggestion, dominators,
+                                           outputs)
         + _learning_rate_rules.learning_rate_findings(gradients, curve, t, suggestion)
     )
     # A layer without gradient whose outputs are all below 0 feeds dead ReLUs.

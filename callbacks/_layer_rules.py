@@ -13,7 +13,9 @@ import math
 
 import numpy as np
 
-from keras_recipes.callbacks._activation_kinds import FLAT_TAILS, dead_advice, without_collapsed_signal
+from keras_recipes.callbacks._activation_kinds import (
+    FLAT_TAILS, activation_kind, dead_advice, without_collapsed_signal,
+)
 from keras_recipes.callbacks._advice import advice_for
 from keras_recipes.callbacks._layer_folding import fold_downstream_dead, fold_saturated
 from keras_recipes.callbacks.findings import Finding
@@ -154,16 +156,18 @@ def non_finite_findings(gradients, suggestion=None):
 
 # Activation symptoms: (kind, activations it applies to, column, threshold,
 # progress threshold of the confirmation by the curve, whether the output
-# layer counts). A saturated sigmoid OUTPUT is a confident prediction, not a
-# problem. Units on the flat tail of GELU, SiLU, ELU... are dead as ReLU's are.
+# layer counts). A saturated sigmoid or softmax OUTPUT is a confident
+# prediction, not a problem; a hidden softmax saturated on most examples
+# passes almost no gradient back. Units on the flat tail of GELU, SiLU,
+# ELU... are dead as ReLU's are (an ELU of any alpha: `activation_kind`).
 ACTIVATION_SYMPTOMS = (
     ("dead_relu", ("relu", *FLAT_TAILS), "dead_fraction", "dead_fraction", "impaired_progress", True),
-    ("saturated_activation", ("sigmoid", "tanh"), "saturated_fraction",
+    ("saturated_activation", ("sigmoid", "tanh", "softmax"), "saturated_fraction",
      "saturated_fraction", "saturation_progress", False),
 )
 
 
-def activation_findings(activations, curve, t, suggestion=None, dominators=None):
+def activation_findings(activations, curve, t, suggestion=None, dominators=None, outputs=()):
     """`dead_relu` / `saturated_activation`, one per affected layer.
 
     `dominators` (`{layer: {layers every path to it goes through}}`) folds a
@@ -173,11 +177,13 @@ def activation_findings(activations, curve, t, suggestion=None, dominators=None)
     """
     if activations is None or activations.empty:
         return []
-    found, output_layer = [], activations["layer"].unique()[-1]
+    # The last watched layer and every layer making a model output (the
+    # heads of a several-output model): a saturated output is a confident one.
+    found, output_layers = [], {activations["layer"].unique()[-1], *outputs}
     for kind, names, column, threshold, confirm, with_output in ACTIVATION_SYMPTOMS:
-        frame = activations[activations["activation"].isin(names)]
+        frame = activations[activations["activation"].map(activation_kind).isin(names)]
         if not with_output:
-            frame = frame[frame["layer"] != output_layer]
+            frame = frame[~frame["layer"].isin(output_layers)]
         if frame.empty or curve["progress"] >= t[confirm]:
             continue
 
@@ -194,13 +200,20 @@ def activation_findings(activations, curve, t, suggestion=None, dominators=None)
                 "loss_progress": curve["progress"],
             }
             epoch, step = first_step(frame, layer, condition)
-            advice = (dead_advice(evidence["activation"], suggestion) if kind == "dead_relu"
-                      else advice_for(kind, suggestion))
+            advice = _symptom_advice(kind, evidence["activation"], suggestion)
             found.append(Finding(kind, layer, epoch, step, evidence, advice))
     if found:
         found = without_collapsed_signal(found, window(activations, t))
     found = fold_downstream_dead(found, dominators or {}, activations["layer"].unique())
     return fold_saturated(found)
+
+
+def _symptom_advice(kind, activation, suggestion):
+    """The advice of an activation symptom: dead units on a flat tail name
+    it, a saturated softmax gets its own."""
+    if kind == "dead_relu":
+        return dead_advice(activation, suggestion)
+    return advice_for("saturated_softmax" if activation == "softmax" else kind, suggestion)
 
 
 def over_regularization_findings(gradients, curve, t, regularized):

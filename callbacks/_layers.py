@@ -160,6 +160,14 @@ def _short_name(weight):
     return weight.name.split("/")[-1].split(":")[0]
 
 
+def output_layer_names(model):
+    """Names (as `leaf_layers` gives them) of the layers making `model`'s
+    outputs, nested models looked into; empty for a subclassed model."""
+    names = {id(layer): name for name, layer in leaf_layers(model)}
+    return tuple(names[id(layer)] for layer in _graph.output_making_layers(model)
+                 if id(layer) in names)
+
+
 def dominators(model):
     """Returns `{name: {names}}`: for each watched layer, the watched layers
     every path from the model's inputs to it goes through. A layer that

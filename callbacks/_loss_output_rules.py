@@ -37,6 +37,7 @@ import numpy as np
 from keras_recipes.callbacks import _advice
 from keras_recipes.callbacks import _output_losses
 from keras_recipes.callbacks import _statistics
+from keras_recipes.callbacks._activation_kinds import activation_kind
 from keras_recipes.callbacks._regression_chance import REGRESSION_CHANCE
 from keras_recipes.callbacks.diagnosis_thresholds import resolve_thresholds
 from keras_recipes.callbacks.findings import Finding
@@ -224,7 +225,8 @@ def _activation_name(layer):
     if isinstance(layer, keras.layers.ReLU) and layer.max_value is not None:
         return None  # capped at 1: probabilities
     if isinstance(layer, _statistics.STANDALONE_ACTIVATIONS):
-        return _statistics.activation_name(layer)
+        name = _statistics.activation_name(layer)  # "elu(alpha=0.5)" is an ELU here
+        return None if name is None else activation_kind(name)
     function = getattr(layer, "activation", None)
     if not callable(function):
         return None

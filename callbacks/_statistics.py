@@ -11,26 +11,30 @@ import numpy as np
 import tensorflow as tf
 
 from keras_recipes.callbacks import _graph
-from keras_recipes.callbacks._activation_kinds import FLAT_TAILS, dead_band, tail_distance
+from keras_recipes.callbacks._activation_kinds import FLAT_TAILS, dead_band, elu_name, tail_distance
 
 #: Activation kinds and the rules that apply to them. `dead` counts units that
 #: are <= 0 for every example of the batch (`True`), or in the flat band
 #: `(low, high)` of their activation's tail; `saturated` is the predicate on
 #: outputs that counts as a flat end of the function; `range` fixes the
-#: histogram's edges (None: the batch's own min and max).
+#: histogram's edges (None: the batch's own min and max). An ELU with its own
+#: alpha ("elu(alpha=0.5)") has its own band (`activation_rule`).
 ACTIVATION_RULES = {
     "relu": {"dead": True, "saturated": None, "range": None},
     "relu6": {"dead": True, "saturated": None, "range": None},
     "sigmoid": {"dead": False, "saturated": "sigmoid", "range": (0.0, 1.0)},
     "hard_sigmoid": {"dead": False, "saturated": "sigmoid", "range": (0.0, 1.0)},
     "tanh": {"dead": False, "saturated": "tanh", "range": (-1.0, 1.0)},
-    "softmax": {"dead": False, "saturated": None, "range": (0.0, 1.0)},
+    "softmax": {"dead": False, "saturated": "softmax", "range": (0.0, 1.0)},
     # Dead on their flat negative tail (`_activation_kinds.FLAT_TAILS`).
     **{name: {"dead": dead_band(name), "saturated": None, "range": None} for name in FLAT_TAILS},
 }
 
 #: Saturation thresholds on the outputs (|pre-activation| beyond about 4.6
-#: for sigmoid and 2.6 for tanh).
+#: for sigmoid and 2.6 for tanh). A softmax is saturated on an example whose
+#: largest output is above `1 - SIGMOID_SATURATION`: every other output is
+#: then below 0.01 and every entry of its Jacobian (`p_i (d_ij - p_j)`) at
+#: most 0.01, the sigmoid's slope at its bar, so almost no gradient passes.
 SIGMOID_SATURATION = 0.01
 TANH_SATURATION = 0.99
 
@@ -71,7 +75,8 @@ LAYOUT_PRESERVING_LAYERS = (
 def activation_name(layer):
     """The name of `layer`'s activation, or `None` if it has none.
 
-    A `TimeDistributed` layer has its inner layer's; a `Bidirectional` one
+    An `ELU` layer with an alpha other than 1 is "elu(alpha=0.5)" (its flat
+    tail moves with alpha). A `TimeDistributed` layer has its inner layer's; a `Bidirectional` one
     its forward layer's when it concatenates the two directions (summed,
     multiplied or averaged outputs leave the activation's range).
     """
@@ -84,7 +89,7 @@ def activation_name(layer):
         if isinstance(layer, layer_class):
             if name == "relu" and (layer.negative_slope or layer.threshold):
                 return "leaky_relu"
-            return name
+            return elu_name(layer.alpha) if name == "elu" else name
     function = getattr(layer, "activation", None)
     if not callable(function):
         return None
@@ -123,6 +128,15 @@ def _unit_axis(layer, memo):
     return axis
 
 
+def activation_rule(name):
+    """The rules of activation `name` (`ACTIVATION_RULES`; an ELU with its own
+    alpha gets its own dead band), or `{}`."""
+    if name in ACTIVATION_RULES:
+        return ACTIVATION_RULES[name]
+    band = dead_band(name)
+    return {} if band is None else {"dead": band, "saturated": None, "range": None}
+
+
 def statistics_size(bins):
     """Length of one tensor's part of the vector `stacked_statistics` returns."""
     return len(STATISTIC_NAMES) + 2 + bins
@@ -146,7 +160,7 @@ def stacked_statistics(tensors, activations, bins, unit_axes=None):
     if not tensors:
         return tf.zeros([0])
     count = len(tensors)
-    rules = [ACTIVATION_RULES.get(activation, {}) for activation in activations]
+    rules = [activation_rule(activation) for activation in activations]
     const = _Constants()
     tensors = [_float32(t) for t in tensors]  # one cast each, for every use below
     flats = [tf.reshape(t, const([-1])) for t in tensors]
@@ -155,7 +169,7 @@ def stacked_statistics(tensors, activations, bins, unit_axes=None):
         mean = tf.reduce_mean(flat, const(0))
         variance = tf.reduce_mean(tf.square(flat - mean), const(0))
         low, high = tf.reduce_min(flat, const(0)), tf.reduce_max(flat, const(0))
-        heads.append([mean, variance, low, high, _saturated(flat, rule.get("saturated"), const)])
+        heads.append([mean, variance, low, high, _saturated(flat, mean, rule.get("saturated"), const)])
         edges = rule.get("range")
         lows.append(const(float(edges[0])) if edges else low)
         highs.append(const(float(edges[1])) if edges else high)
@@ -193,8 +207,15 @@ def _float32(tensor):
     return tensor if tensor.dtype == tf.float32 else tf.cast(tensor, "float32")
 
 
-def _saturated(flat, saturation, const):
-    """The fraction of `flat` at a flat end of its function (NaN without one)."""
+def _saturated(flat, mean, saturation, const):
+    """The fraction of `flat` (whose mean is `mean`) at a flat end of its
+    function (NaN without one); for a softmax, of its examples."""
+    if saturation == "softmax":
+        # One output per example at most is above 0.99, and the outputs of an
+        # example sum to 1: the number of examples is the sum of `flat`, on
+        # whatever axis the softmax ran.
+        top = tf.reduce_mean(tf.cast(flat > const(1.0 - SIGMOID_SATURATION), "float32"), const(0))
+        return top / mean
     if saturation == "sigmoid":
         ends = (flat < const(SIGMOID_SATURATION)) | (flat > const(1.0 - SIGMOID_SATURATION))
     elif saturation == "tanh":

@@ -23,7 +23,8 @@ class ActivationStats(_monitor.Monitor):
     the model and of the models nested in it, the callback records, every
     `every_n_batches` training steps, the mean, std, min and max of its
     output, the fraction of saturated units (sigmoid outputs below 0.01 or
-    above 0.99, tanh outputs beyond +-0.99; NaN for other activations), the
+    above 0.99, tanh outputs beyond +-0.99; for a softmax, the fraction of
+    examples whose largest output is above 0.99; NaN for other activations), the
     fraction of dead units (ReLU units or channels that are <= 0 for every
     example of the batch, GELU/SiLU/mish/ELU/SELU/softplus units whose every
     output lies on the flat tail where the slope is under 0.01; NaN for other

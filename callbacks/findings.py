@@ -9,7 +9,7 @@ FINDING_KINDS = {
     "exploding_gradient": "gradient norms grow without bound",
     "non_finite": "a NaN or Inf appeared in the gradients or the loss",
     "dead_relu": "ReLU units that output zero for every example, or GELU/SiLU/ELU/softplus units on their flat negative tail",
-    "saturated_activation": "sigmoid/tanh units stuck at their flat ends",
+    "saturated_activation": "sigmoid/tanh units stuck at their flat ends, or a hidden softmax one-hot on most examples",
     "loss_not_decreasing": "the training loss does not go down",
     "oscillating_loss": "the training loss jumps up and down",
     "diverging_loss": "the training loss grows",

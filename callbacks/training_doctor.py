@@ -42,7 +42,8 @@ class TrainingDoctor(keras.callbacks.Callback):
     training and validation curves, and turns the numbers into `Finding`s of
     one vocabulary (`FINDING_KINDS`): gradient problems (vanishing, exploding,
     non-finite), activation problems (dead ReLU, GELU/SiLU/ELU/softplus units on
-    their flat tail, saturated sigmoid/tanh),
+    their flat tail, saturated sigmoid/tanh, a hidden softmax saturated on
+    most examples),
     learning-rate problems, seed 003's loss-curve cases (needs more training,
     overfitting, underfitting) and a loss below its floor (labels outside the
     loss's range), and, read from the model when training begins, a
@@ -53,7 +54,8 @@ class TrainingDoctor(keras.callbacks.Callback):
     explains the stalled curves and dead units it brings about, and, from the
     first watched layer's outputs at the first step, inputs far from
     standardized (`unscaled_inputs`, or "standardize the inputs" first in the
-    advice of the findings they bring about). Advice to clip the gradients
+    advice of the findings they bring about; for inputs far smaller, only
+    the latter, and only when that layer reads the inputs as they are). Advice to clip the gradients
     names the optimizer's own clipping when it has one. Each finding
     names the layer, when it was first seen, the numbers that triggered it and
     advice from the seeds. Precision comes first: a symptom must hold over a
@@ -149,7 +151,9 @@ class TrainingDoctor(keras.callbacks.Callback):
         self._target_chance, self._loss_floor, self._classification = None, None, True
         self._perfect_loss = 0.0
         self._initial_penalty, self._dominators, self._decay = 0.0, {}, False
+        self._output_layers = ()
         self._model_read, self._mismatch, self._batch_normalized = False, [], False
+        self._input_gains = {}
         self._first_epoch, self._epoch = None, None
         self._findings, self.stopped_on = [], None
 
@@ -189,11 +193,13 @@ class TrainingDoctor(keras.callbacks.Callback):
         self._classification = _model_parts.classification_kind(self.model) is not None
         self._initial_penalty = _model_parts.regularization_penalty(self.model)
         self._dominators = _layers.dominators(self.model)
+        self._output_layers = _layers.output_layer_names(self.model)
         self._mismatch = _loss_output_rules.loss_output_findings(self.model, self.y, self.thresholds)
         self._batch_normalized = any(
             isinstance(layer, keras.layers.BatchNormalization)
             for _, layer in _layers.leaf_layers(self.model)
         )
+        self._input_gains = _input_scale_rules.input_gains(self.model)
         self._decay = bool(getattr(getattr(self.model, "optimizer", None), "weight_decay", None))
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -249,6 +255,7 @@ class TrainingDoctor(keras.callbacks.Callback):
             # for its first epochs: an untrained network predicts about 0.
             start_scaled=self._chance_loss is not None and not self._classification,
             perfect_loss=self._perfect_loss, batch_normalized=self._batch_normalized,
+            outputs=self._output_layers,
         )
         # A validation accuracy above chance is no memorization.
         chance_accuracy = _accuracy_rules.chance_accuracy(
@@ -265,7 +272,7 @@ class TrainingDoctor(keras.callbacks.Callback):
         # Inputs (or regression targets) far from standardized come first in the advice.
         found = _input_scale_rules.with_scale(
             found, self.activation_stats.to_dataframe(), self._targets, self._classification,
-            self.thresholds)
+            self.thresholds, self._input_gains)
         # An optimizer that clips already needs a lower clip, not "clip".
         return _optimizer_settings.with_clipping(found, getattr(self.model, "optimizer", None))
 

@@ -44,6 +44,63 @@ def test_unscaled_inputs_found_from_the_first_layer_scale():
     assert "Standardize the inputs" in finding.advice
 
 
+def test_tiny_inputs_get_standardize_first_in_the_advice_of_the_stall():
+    # Digits / 1600 (0-0.01): the first ReLU layer starts at an RMS of about
+    # 0.005, a hundredth of x / 16's; plain SGD hardly moves its weights.
+    data = datasets.load_digits()
+    x, y = (data.data[:512] / 1600.0).astype("float32"), data.target[:512]
+    doctor = _fit(_mlp(64, 32, 10, "softmax"), keras.optimizers.SGD(0.05),
+                  "sparse_categorical_crossentropy", x, y, 4, 32, y)
+    [finding] = doctor.findings
+    assert finding.kind == "loss_not_decreasing"
+    assert 0.002 < finding.evidence["first_layer_rms"] < 0.012
+    # The RMS inputs of RMS 1 would give its pre-activations (He: about 1.4).
+    assert 1.2 < finding.evidence["first_layer_gain"] < 1.7
+    assert finding.evidence["input_rms_estimate"] < 0.012
+    assert finding.advice.startswith("First standardize the inputs (the first layer's outputs "
+                                     "start far below")
+    assert "Raise the learning rate" in finding.advice  # its own advice follows
+
+
+def test_a_first_layer_initialized_far_too_small_is_not_blamed_on_the_inputs():
+    # x / 16 into N(0, 0.001^2) kernels: the first layer starts at an RMS of
+    # 0.003, as digits / 1600 would under He, but its gain (0.008) says why.
+    data = datasets.load_digits()
+    x, y = (data.data[:640] / 16.0).astype("float32"), data.target[:640]
+    model = keras.Sequential([
+        keras.Input((64,)), layers.Dense(32, activation="relu",
+                                         kernel_initializer=keras.initializers.RandomNormal(0.0, 0.001)),
+        layers.Dense(10, activation="softmax"),
+    ])
+    doctor = _fit(model, keras.optimizers.SGD(0.01), "sparse_categorical_crossentropy",
+                  x[:512], y[:512], 6, 32, y[:512], validation_data=(x[512:], y[512:]))
+    first = doctor.activation_stats.to_dataframe().iloc[0]
+    assert np.hypot(first["mean"], first["std"]) < 0.012
+    assert [finding.kind for finding in doctor.findings] == ["needs_more_training"]
+    for finding in doctor.findings:
+        assert "first_layer_rms" not in finding.evidence
+        assert not finding.advice.startswith("First standardize")
+
+
+def test_a_small_first_layer_behind_an_embedding_is_not_blamed_on_the_inputs():
+    # The first Dense reads averaged embeddings (uniform in +-0.05): an RMS
+    # of about 0.008 at the start, set by the Embedding, not by the inputs.
+    data = datasets.load_digits()
+    x, y = data.data[:512].astype("int32"), data.target[:512]
+    model = keras.Sequential([
+        keras.Input((64,), dtype="int32"), layers.Embedding(17, 8), layers.GlobalAveragePooling1D(),
+        layers.Dense(32, activation="relu"), layers.Dense(10, activation="softmax"),
+    ])
+    doctor = _fit(model, keras.optimizers.SGD(0.05), "sparse_categorical_crossentropy",
+                  x, y, 4, 32, y)
+    first = doctor.activation_stats.to_dataframe().iloc[0]
+    assert np.hypot(first["mean"], first["std"]) < 0.012
+    assert doctor.findings
+    for finding in doctor.findings:
+        assert "first_layer_rms" not in finding.evidence
+        assert not finding.advice.startswith("First standardize")
+
+
 def test_raw_regression_targets_advice_says_standardize_targets():
     data = datasets.load_diabetes()
     x, y = data.data[:256].astype("float32"), data.target[:256].astype("float32")

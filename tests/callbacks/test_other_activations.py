@@ -34,6 +34,41 @@ def test_gelu_layer_on_its_flat_tail_is_dead_not_a_low_learning_rate(digits):
     assert "raise the learning rate" not in dead.advice.lower()
 
 
+def _elu_behind_bias(digits, alpha, bias):
+    dense = keras.layers.Dense
+    return _fit(digits, [
+        dense(32, activation="elu", kernel_initializer="he_normal"),
+        dense(32, kernel_initializer="he_normal", bias_initializer=keras.initializers.Constant(bias)),
+        keras.layers.ELU(alpha=alpha, name="pushed"),
+    ], keras.optimizers.SGD(0.1))
+
+
+def test_elu_flat_tail_follows_the_layers_alpha(digits):
+    # alpha 0.5: the tail is -0.5, flat (slope y + 0.5 < 0.01) below -0.49;
+    # bias -8 puts every output at about -0.4998. alpha 1's band (<= -0.99)
+    # is never reached.
+    doctor = _elu_behind_bias(digits, 0.5, -8.0)
+    [dead] = doctor.findings
+    assert dead.kind == "dead_relu" and dead.layer == "pushed"
+    assert dead.evidence["activation"] == "elu(alpha=0.5)"
+    assert dead.evidence["median_dead_fraction"] == 1.0
+    assert "outputs below -0.49, from pre-activations below about -3.91" in dead.advice
+
+
+def test_elu_with_a_large_alpha_is_dead_only_on_its_own_tail(digits):
+    # alpha 3: flat below -2.99 (pre-activations below ln(0.01 / 3) = -5.7).
+    pushed = _elu_behind_bias(digits, 3.0, -8.0)
+    [dead] = [f for f in pushed.findings if f.kind == "dead_relu"]
+    assert dead.evidence["activation"] == "elu(alpha=3)"
+    assert "outputs below -2.99, from pre-activations below about -5.7" in dead.advice
+    # Bias -3: outputs down to -2.8 (below alpha 1's -0.99 for most units),
+    # but a slope of 3 exp(-3) = 0.15 there: alive, and learning.
+    alive = _elu_behind_bias(digits, 3.0, -3.0)
+    table = alive.activation_stats.to_dataframe()
+    assert table.loc[table["layer"] == "pushed", "dead_fraction"].max() == 0.0
+    assert "dead_relu" not in [finding.kind for finding in alive.findings]
+
+
 def test_vanishing_advice_names_silu_and_the_tiny_initialization(digits):
     # 8 SiLU layers at N(0, 0.01^2): each layer shrinks the signal ~25x.
     init = keras.initializers.RandomNormal(0.0, 0.01)
