@@ -33,7 +33,8 @@ EXPLAINED_BY = {
                             "learning_rate_too_high", "learning_rate_too_low"),
     "overfitting": _BLOWN_UP,
     # A curve stalled by dead, saturated or vanishing units is their consequence:
-    # "raise the learning rate" would contradict their advice.
+    # "raise the learning rate" would contradict their advice (so would a
+    # schedule's decay: `_with_stall_explained`).
     "loss_not_decreasing": (*_BLOWN_UP, "learning_rate_too_high", "dead_relu",
                             "saturated_activation", "vanishing_gradient"),
     # Dead or saturated units also give zero updates; that is not the learning rate.
@@ -143,20 +144,30 @@ def diagnose(curves, gradients, activations, t, chance_loss=None, initial_loss=N
             kept = [finding for finding in layer_found + found
                     if finding.kind not in EXPLAINED_BY_OVER_REGULARIZATION]
             return _ordered(_without_consequences(kept) + shrunk)
-    kept = _with_stall_explained(layer_found + found, _without_consequences(layer_found + found))
+    kept = _with_stall_explained(layer_found + found, _without_consequences(layer_found + found), t)
     to_check = _learning_rate_rules.dead_layers_to_check(finite_activations, curve, t, dominators)
     return _ordered(_with_units_killed(kept, finite_gradients, t, suggestion, to_check))
 
 
-def _with_stall_explained(findings, kept):
-    """`kept` with `loss_not_decreasing`, if a layer cause explains it, named
-    in that cause's evidence as `explains` (the first cause in `KIND_ORDER`)."""
-    causes = [f for f in kept if f.kind in _STALL_CAUSES]
+def _with_stall_explained(findings, kept, t):
+    """`kept` with `loss_not_decreasing`, if a cause explains it, named in
+    that cause's evidence as `explains` (the first cause in `KIND_ORDER`):
+    a layer cause (`_STALL_CAUSES`), or a schedule that decayed steps that
+    were big enough in the first epoch to nothing (`learning_rate_too_low`
+    with `first_epoch_model_update_ratio` of `update_ratio_low` or more),
+    whose advice "raise the learning rate" would contradict. A constant rate
+    too low agrees with that advice: the stalled curve stays on its own."""
+    causes = [f for f in kept if f.kind in _STALL_CAUSES or _decayed_schedule(f, t)]
     if not causes or not any(f.kind == "loss_not_decreasing" for f in findings):
         return kept
     cause = min(causes, key=lambda finding: KIND_ORDER.index(finding.kind))
     cause.evidence["explains"] = sorted({*cause.evidence.get("explains", ()), "loss_not_decreasing"})
-    return kept
+    return [f for f in kept if f.kind != "loss_not_decreasing"]
+
+
+def _decayed_schedule(finding, t):
+    first = finding.evidence.get("first_epoch_model_update_ratio", 0.0)
+    return finding.kind == "learning_rate_too_low" and first >= t["update_ratio_low"]
 
 
 def _with_units_killed(findings, gradients, t, suggestion, to_check=()):

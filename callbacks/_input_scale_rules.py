@@ -21,7 +21,11 @@ alone set its outputs, so training crawls, or a step on the biases kills
 every ReLU; the findings this brings about get the advice to standardize
 first. Only when the first watched layer reads the inputs as they are
 (`input_gains`): after an `Embedding` or a normalization layer its scale is
-that layer's, not the inputs'.
+that layer's, not the inputs'. Never from a recurrent first layer (an RNN,
+also inside `TimeDistributed` or `Bidirectional`): its outputs' scale is
+made by its recurrence (its recurrent gain to the power of the steps), not
+by the inputs; standardized inputs under an `Orthogonal(gain=1.5)`
+recurrent kernel start a ReLU `SimpleRNN` of 30 steps at an RMS of 700.
 """
 
 import dataclasses
@@ -101,9 +105,14 @@ def input_gains(model):
     1.41; Glorot: 1.15 for 64 inputs and 32 units, 0.09 for a first Conv2D
     of 256 filters on one channel), 1 for a layer without weights. A first
     layer with another kernel (a transposed or depthwise convolution, a
-    quantized one) is left out: its gain is not read here.
+    quantized one) is left out: its gain is not read here. A recurrent
+    first watched layer (`is_recurrent`) is in with a gain of `None`: its
+    outputs say nothing of the inputs' scale.
     """
-    watched = {id(layer) for _, layer, _ in _layers.activation_layers(model)}
+    watched = _layers.activation_layers(model)
+    if watched and is_recurrent(watched[0][1]):
+        return {watched[0][0]: None}
+    watched = {id(layer) for _, layer, _ in watched}
     gains = {}
     for name, layer in _layers.leaf_layers(model):
         if layer.weights:
@@ -114,6 +123,14 @@ def input_gains(model):
         if id(layer) in watched:
             gains[name] = 1.0
     return gains
+
+
+def is_recurrent(layer):
+    """Whether `layer` is a recurrent layer (any `keras.layers.RNN`), also
+    inside `TimeDistributed` or `Bidirectional` (which wraps only RNNs)."""
+    while isinstance(layer, keras.layers.TimeDistributed):
+        layer = layer.layer
+    return isinstance(layer, (keras.layers.RNN, keras.layers.Bidirectional))
 
 
 def _kernel_gain(layer):
@@ -165,14 +182,16 @@ def with_scale(findings, activations, targets, classification, t, gains=None):
     accuracy 0.958, standardized 0.951). Regression targets with an RMS
     of `input_scale` or more add `target_rms` and the advice to standardize
     the targets to the same findings (no finding of their own: a model
-    can learn raw targets, it only needs more steps).
+    can learn raw targets, it only needs more steps). A first layer with a
+    gain of `None` in `gains` (recurrent) is not read for the inputs' scale.
     """
     found = list(findings)
     targets_rms = target_scale(targets, classification)
     if targets_rms is not None and targets_rms >= t["input_scale"]:
         found = _explained(found, {"target_rms": targets_rms}, "standardize_targets")
     scale = first_layer_scale(activations)
-    if scale is None:
+    # A recurrent first layer's scale is its recurrence's (`input_gains`).
+    if scale is None or (gains is not None and scale[0] in gains and gains[scale[0]] is None):
         return found
     layer, activation, rms = scale
     evidence = {"first_layer": layer, "first_layer_activation": activation,
