@@ -1,6 +1,11 @@
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# TF turns oneDNN on by default only on some CPUs (off on this AMD EPYC
+# without AVX-512). Without it, a channels_first Conv2D does not run on a CPU
+# at all ("Conv2D op currently only supports NHWC"); with it the tests see
+# the same numerics on every machine they run on.
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 import keras  # noqa: E402
 import pytest  # noqa: E402

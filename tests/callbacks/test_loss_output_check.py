@@ -131,7 +131,7 @@ def test_the_doctor_reports_the_mismatch_first_and_drops_what_it_explains(digits
               verbose=0, callbacks=[doctor])
     curves = doctor.curves()
     assert curves["loss"].iloc[-1] == pytest.approx(np.log(10), abs=0.01)
-    assert curves["val_accuracy"].iloc[-1] < 0.2
+    assert curves["val_accuracy"].iloc[-1] < 0.3  # chance is 0.1; 0.15 to 0.21 across CPUs
     first = doctor.findings[0]
     assert (first.kind, first.layer, first.epoch) == ("loss_output_mismatch", "scores", 0)
     assert first.evidence["loss"] == "SparseCategoricalCrossentropy"
