@@ -22,6 +22,7 @@ trial's training does not do that.)
 """
 
 import contextlib
+import gc
 
 from tensorflow.python.framework import ops as _tf_ops  # private: see the module doc
 
@@ -47,3 +48,27 @@ def released_graphs():
         for key in [k for k in list(registry) if k.startswith(_PREFIX) and k not in before]:
             registry.pop(key, None)
 
+
+
+@contextlib.contextmanager
+def frozen_heap():
+    """Leaves the objects that exist when the block starts out of the cyclic
+    garbage collector's passes until it ends (`gc.freeze`).
+
+    keras-tuner runs `keras.backend.clear_session()` and `gc.collect()`
+    before every trial: two full passes over the whole heap, which with
+    TensorFlow, Keras, pandas and matplotlib loaded holds about 400,000
+    objects (0.3 s a pass measured on a 2-core AMD EPYC, 3 us with them
+    frozen). Objects created inside the block (each trial's models and
+    graphs) are still collected as before; cycles among the older ones wait
+    for the first pass after the block. Nothing is done when the caller has
+    frozen objects already: `gc.unfreeze` would release theirs too.
+    """
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()

@@ -237,7 +237,8 @@ class CoarseToFineSearch(keras_tuner.Tuner):
                   f"nothing to do for {self.tuner_id}.")
             return
         self._check_declared_ranges()
-        super().search(*fit_args, verbose=verbose, **fit_kwargs)
+        with _graph_release.frozen_heap():  # keras-tuner's two full gc passes per trial
+            super().search(*fit_args, verbose=verbose, **fit_kwargs)
 
     def _check_declared_ranges(self):
         """A resumed search refuses a hypermodel whose ranges differ from the

@@ -1,6 +1,7 @@
 """Tiny real searches: a few trials of 1-2 epochs on a few hundred digits."""
 
 
+import gc
 import math
 
 import keras
@@ -94,6 +95,42 @@ def test_a_missing_objective_stops_the_search_with_a_clear_error(tmp_path, small
     tuner = _search(tmp_path, mlp_hypermodel((64,), 10, hidden_units=(8,)))
     with pytest.raises(keras_tuner.errors.FatalValueError, match="validation data"):
         tuner.search(x, y, batch_size=64)
+    assert gc.get_freeze_count() == 0  # the heap frozen for the search is released
+
+
+def test_the_heap_is_frozen_during_a_search_and_its_reruns_only(tmp_path, small_digits):
+    # keras-tuner runs two full gc passes before each trial's build; the
+    # objects older than the search are left out of them.
+    x, y, x_val, y_val = small_digits
+    seen = []
+
+    def build(hp):
+        seen.append(gc.get_freeze_count())
+        lr = hp.Float("learning_rate", 1e-3, 1e-1, sampling="log")
+        model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(10, activation="softmax")])
+        model.compile(keras.optimizers.SGD(lr), "sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+        return model
+
+    fit = dict(validation_data=(x_val, y_val), batch_size=64)
+    assert gc.get_freeze_count() == 0
+    tuner = _search(tmp_path, build, coarse_trials=2, fine_trials=1, fine_epochs=1)
+    tuner.search(x, y, **fit)
+    assert len(seen) >= 3 and all(seen[-3:])  # the 3 trials' builds
+    assert gc.get_freeze_count() == 0
+    del seen[:]
+    tuner.rerun_best(x, y, n=1, seeds=[0], epochs=1, **fit)
+    assert len(seen) == 1 and seen[0] > 0 and gc.get_freeze_count() == 0
+    # A caller that froze objects itself keeps its freeze: nothing more is
+    # frozen, nothing unfrozen (frozen objects freed by reference count leave it).
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        tuner.rerun_best(x, y, n=1, seeds=[0], epochs=1, **fit)
+        assert 0.99 * frozen < seen[-1] <= frozen
+        assert 0.99 * frozen < gc.get_freeze_count() <= frozen
+    finally:
+        gc.unfreeze()
 
 
 def test_rerun_best_rejects_bad_seeds(tmp_path):
