@@ -71,12 +71,10 @@ def test_chief_and_two_workers_finish_a_search_and_a_dead_worker_is_restarted(tm
 
 
 @pytest.fixture(scope="module")
-def finished_search(tmp_path_factory):
-    """A directory holding the finished search of `search_script.py`, run in one process."""
+def finished_search(tmp_path_factory, search_here):
+    """A directory holding the finished search of `search_script.py`, run in this process."""
     directory = tmp_path_factory.mktemp("finished")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KERASTUNER_")}
-    subprocess.run([sys.executable, str(SCRIPT), str(directory)], env=env, check=True,
-                   timeout=120)
+    search_here(directory)
     return directory
 
 
@@ -87,14 +85,23 @@ def _completed_trials(directory):
     return int((tuner.results_dataframe()["status"] == "COMPLETED").sum())
 
 
-def test_the_chief_waits_for_a_late_worker_of_a_finished_search(finished_search):
-    # worker0 is told at once that the search is over; worker1 asks 5 s later.
+def test_a_finished_search_waits_for_a_late_worker_and_stops_a_restarted_one(
+        finished_search, tmp_path):
+    # One launch, two cases. worker1 asks 5 s late: the chief waits for it.
+    # worker0 is told at once that the search is over, then exits with status
+    # 1 once the chief has closed its port; the chief process stays 5 s
+    # longer, so worker0 is restarted, waits for a chief that is gone, and
+    # is stopped when the chief process ends.
+    marker = tmp_path / "worker0_died"
     outcome = launch_distributed_search(
-        [sys.executable, str(SCRIPT), str(finished_search), "--late", "5"],
-        workers=2, env={"TF_CPP_MIN_LOG_LEVEL": "3"}, timeout=60,
+        [sys.executable, str(SCRIPT), str(finished_search), "--late", "5",
+         "--die-after-search", str(marker)],
+        workers=2, env={"TF_CPP_MIN_LOG_LEVEL": "3"}, timeout=90,
     )
-    assert outcome["returncodes"] == {"chief": 0, "worker0": 0, "worker1": 0}
-    assert outcome["restarts"] == {} and outcome["stopped"] == []
+    assert marker.exists()
+    assert outcome["returncodes"]["chief"] == 0 and outcome["returncodes"]["worker1"] == 0
+    assert outcome["restarts"] == {"worker0": 1} and outcome["stopped"] == ["worker0"]
+    assert outcome["returncodes"]["worker0"] != 0
     assert _completed_trials(finished_search) == 7
     assert _chief.finished_budget(finished_search / "search") == 7
 
@@ -107,22 +114,6 @@ def test_the_chief_waits_for_a_late_worker_of_a_finished_search(finished_search)
                           env=env, capture_output=True, text=True, timeout=60)
     assert late.returncode == 0, late.stderr
     assert "is over and its chief has left: nothing to do for remote0" in late.stdout
-    assert _completed_trials(finished_search) == 7
-
-
-def test_a_worker_restarted_after_the_chief_left_is_stopped(finished_search, tmp_path):
-    # worker0 exits with status 1 once the chief has closed its port; the
-    # chief process stays 5 s longer, so worker0 is restarted and then waits
-    # for a chief that is gone.
-    marker = tmp_path / "worker0_died"
-    outcome = launch_distributed_search(
-        [sys.executable, str(SCRIPT), str(finished_search), "--die-after-search", str(marker)],
-        workers=2, env={"TF_CPP_MIN_LOG_LEVEL": "3"}, timeout=60,
-    )
-    assert marker.exists()
-    assert outcome["restarts"] == {"worker0": 1} and outcome["stopped"] == ["worker0"]
-    assert outcome["returncodes"]["chief"] == 0 and outcome["returncodes"]["worker1"] == 0
-    assert outcome["returncodes"]["worker0"] != 0
     assert _completed_trials(finished_search) == 7
 
 

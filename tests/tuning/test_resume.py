@@ -28,7 +28,7 @@ def _checkpoint_times(project, trial_ids):
             for i in trial_ids}
 
 
-def test_a_search_killed_mid_round_resumes_without_losing_or_rerunning_trials(tmp_path):
+def test_a_search_killed_mid_round_resumes_without_losing_or_rerunning_trials(tmp_path, search_here):
     project = tmp_path / "search"
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     process = subprocess.Popen([sys.executable, str(SCRIPT), str(tmp_path), "--slow"], env=env,
@@ -43,9 +43,7 @@ def test_a_search_killed_mid_round_resumes_without_losing_or_rerunning_trials(tm
     ranges_before = json.loads((project / "oracle.json").read_text())["coarse_to_fine"]
     times_before = _checkpoint_times(project, before)
 
-    finished = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path)], env=env,
-                              capture_output=True, text=True, timeout=120)
-    assert finished.returncode == 0, finished.stderr[-2000:]
+    search_here(tmp_path)  # the same call, in this process
     after = _trials(project)
     assert sorted(after) == ["0", "1", "2", "3", "4", "5", "6"]  # the budget, no more
     assert all(state["status"] == "COMPLETED" for state in after.values()), {
@@ -64,9 +62,7 @@ def test_a_search_killed_mid_round_resumes_without_losing_or_rerunning_trials(tm
     # between the two leaves a RUNNING trial the oracle never recorded. Made
     # here by hand from the finished search: the last trial, unrecorded.
     _unrecord(project, "6")
-    again = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path)], env=env,
-                           capture_output=True, text=True, timeout=120)
-    assert again.returncode == 0, again.stderr[-2000:]
+    search_here(tmp_path)
     final = _trials(project)
     assert sorted(final) == sorted(after)  # re-run in its place, not replaced by a trial 7
     assert {i: s["status"] for i, s in final.items()} == {i: "COMPLETED" for i in after}
