@@ -39,3 +39,26 @@ def digits():
     x = (data.data / 16.0).astype("float32")
     y = data.target.astype("int64")
     return train_test_split(x, y, test_size=0.25, random_state=0, stratify=y)
+
+
+# The longest tests (subprocesses with their own TensorFlow, real searches)
+# start first, so the workers of `pytest -n` do not end on one of them.
+_LONGEST_FIRST = (
+    "tests/tuning/test_distributed.py",
+    "tests/tuning/test_resume.py",
+    "tests/test_readme.py",
+    "tests/tuning/test_coarse_to_fine_search.py",
+    "tests/callbacks/test_instrumentation.py::test_mirrored_strategy_two_cpus",
+    "tests/callbacks/test_activation_study.py",
+    "tests/cli/",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item):
+        for i, prefix in enumerate(_LONGEST_FIRST):
+            if item.nodeid.startswith(prefix):
+                return i
+        return len(_LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: the order within each group is kept
