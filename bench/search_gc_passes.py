@@ -24,6 +24,7 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras  # noqa: E402
+# Loaded as in a user's session (the heap the gc passes walk); not used here.
 import matplotlib  # noqa: E402, F401
 import pandas  # noqa: E402, F401
 from sklearn.datasets import load_digits  # noqa: E402

@@ -49,7 +49,6 @@ def released_graphs():
             registry.pop(key, None)
 
 
-
 @contextlib.contextmanager
 def frozen_heap():
     """Leaves the objects that exist when the block starts out of the cyclic

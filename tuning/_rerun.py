@@ -68,24 +68,19 @@ def rerun_best(tuner, fit_args, fit_kwargs, *, n, seeds, epochs):
     seeds = [int(s) for s in seeds]
     if epochs is not None:
         check_positive_int("epochs", epochs)
+    rows = []
     with _graph_release.frozen_heap():  # keras-tuner's two full gc passes per build
-        rows = _rerun_rows(tuner, fit_args, fit_kwargs, n=n, seeds=seeds, epochs=epochs)
+        for trial in distinct_best(tuner.oracle.ranked_trials(), n):
+            hp = trial.hyperparameters
+            trial_epochs = epochs or hp.values.get(c2f.EPOCHS_KEY, 1)
+            scores = [_run_once(tuner, hp, s, fit_args, fit_kwargs, trial_epochs) for s in seeds]
+            rows.append(
+                {"trial_id": trial.trial_id, "round": hp.values.get(c2f.ROUND_KEY),
+                 "search_score": float(trial.score), "mean": float(np.nanmean(scores)),
+                 "std": seed_spread(scores), "runs": len(scores), **_public_values(trial)}
+            )
     frame = pd.DataFrame(rows)
     if not frame.empty:
         best_first = tuner.oracle.objective.direction == "max"
         frame = frame.sort_values("mean", ascending=not best_first).reset_index(drop=True)
     return frame
-
-
-def _rerun_rows(tuner, fit_args, fit_kwargs, *, n, seeds, epochs):
-    rows = []
-    for trial in distinct_best(tuner.oracle.ranked_trials(), n):
-        hp = trial.hyperparameters
-        trial_epochs = epochs or hp.values.get(c2f.EPOCHS_KEY, 1)
-        scores = [_run_once(tuner, hp, s, fit_args, fit_kwargs, trial_epochs) for s in seeds]
-        rows.append(
-            {"trial_id": trial.trial_id, "round": hp.values.get(c2f.ROUND_KEY),
-             "search_score": float(trial.score), "mean": float(np.nanmean(scores)),
-             "std": seed_spread(scores), "runs": len(scores), **_public_values(trial)}
-        )
-    return rows
