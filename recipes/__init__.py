@@ -7,6 +7,7 @@ from keras_recipes.recipes.autoencoders import (
     autoencoder,
     denoising_autoencoder,
 )
+from keras_recipes.recipes.build_for_training import build_for_training
 from keras_recipes.recipes.dense_block import dense_block, kernel_regularizer
 from keras_recipes.recipes.dropconnect import DropConnect
 from keras_recipes.recipes.ensembles import (
@@ -47,6 +48,7 @@ __all__ = [
     "RAdam",
     "SnapshotEnsemble",
     "autoencoder",
+    "build_for_training",
     "classifier",
     "cutmix",
     "cyclic_cosine_learning_rate",

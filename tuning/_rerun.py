@@ -8,6 +8,7 @@ import pandas as pd
 
 from keras_recipes.recipes._validation import check_positive_int, is_seed
 from keras_recipes.tuning import _graph_release
+from keras_recipes.tuning import _single_trace
 from keras_recipes.tuning import coarse_to_fine_oracle as c2f
 
 
@@ -24,6 +25,7 @@ def _run_once(tuner, hp, seed, fit_args, fit_kwargs, epochs):
     kwargs["callbacks"] = [*fit_kwargs.get("callbacks", []), keras.callbacks.TerminateOnNaN()]
     with _graph_release.released_graphs():
         model = tuner._try_build(hp)
+        _single_trace.build_before_fit(model, tuner.hypermodel, fit_args, kwargs)
         history = tuner.hypermodel.fit(hp, model, *fit_args, **kwargs)
     return _best_value(history, tuner.oracle.objective)
 

@@ -15,6 +15,7 @@ from keras_recipes.tuning import _graph_release
 from keras_recipes.tuning import _reports
 from keras_recipes.tuning import _rerun
 from keras_recipes.tuning import _sampling
+from keras_recipes.tuning import _single_trace
 from keras_recipes.tuning import _trial_rules
 from keras_recipes.tuning import coarse_to_fine_oracle as c2f
 
@@ -140,6 +141,7 @@ class CoarseToFineSearch(keras_tuner.Tuner):
             project_name=project_name or "coarse_to_fine", overwrite=overwrite, **kwargs,
         )
         self._polls_since_trial, self._stopped_trials = 0, set()
+        self._fit_data = None  # the trial's `fit` arguments, while it builds and fits
         self._reload_search_of_another_process(overwrite)
         # A worker's oracle becomes a client of the chief's: keep the seed
         # here, read after a reload so a resumed search keeps its saved seed.
@@ -205,7 +207,17 @@ class CoarseToFineSearch(keras_tuner.Tuner):
         # one epoch and only drag its mean down.
         if trial.trial_id in self._stopped_trials:
             return None
-        return super()._build_and_fit_model(trial, *args, **kwargs)
+        self._fit_data = (args, kwargs)
+        try:
+            return super()._build_and_fit_model(trial, *args, **kwargs)
+        finally:
+            self._fit_data = None
+
+    def _try_build(self, hp):
+        model = super()._try_build(hp)
+        if self._fit_data is not None:  # a trial's model: its first step traced once
+            _single_trace.build_before_fit(model, self.hypermodel, *self._fit_data)
+        return model
 
     def pre_create_trial(self):
         if self._polls_since_trial > 0:
