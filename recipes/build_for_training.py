@@ -68,7 +68,16 @@ def build_for_training(model, x, y=None, sample_weight=None):
     return model
 
 
-def readable(x, y=None, sample_weight=None):
+def build_where_possible(model, x, y=None, sample_weight=None):
+    """`build_for_training` for the fits the recipes and the tuner run
+    themselves; left to Keras (which then traces the first step twice) when
+    the model is not compiled or the data is of a kind it does not read."""
+    compiled = getattr(model, "compiled", False) and model.optimizer is not None
+    if compiled and _readable(x, y, sample_weight):
+        build_for_training(model, x, y, sample_weight)
+
+
+def _readable(x, y, sample_weight):
     """Whether `build_for_training` takes this data (what `fit` takes beyond
     it, such as generators or a `keras.utils.PyDataset`, it does not)."""
     if isinstance(x, tf.data.Dataset):

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 import keras
 from keras import ops
 
+from keras_recipes.recipes.build_for_training import build_where_possible
 from keras_recipes.recipes._validation import (
     MAX_SEED,
     check_choice,
@@ -235,6 +236,7 @@ def train_ensemble(build_fn, n, x, y=None, seeds=None, **fit_kwargs):
     for seed in seeds:
         keras.utils.set_random_seed(seed)
         model = build_fn()
+        build_where_possible(model, x, y, fit_kwargs.get("sample_weight"))
         model.fit(x, y, **fit_kwargs)
         members.append(model)
     return members

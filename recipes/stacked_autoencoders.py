@@ -20,6 +20,7 @@ from keras_recipes.recipes._validation import (
     short_repr,
 )
 from keras_recipes.recipes.autoencoders import NOISE_KINDS, _corruption
+from keras_recipes.recipes.build_for_training import build_where_possible
 from keras_recipes.recipes.dense_block import dense_block
 from keras_recipes.recipes.initializers import (
     INITIALIZER_FOR_ACTIVATION,
@@ -156,6 +157,7 @@ def greedy_pretrain(model, x, *, epochs=10, batch_size=32, noise=None, noise_lev
         activation = output_activation if stage == 1 else "linear"
         stage_model = _stage_autoencoder(encoder, noise, noise_level, activation)
         stage_model.compile(optimizer=make_optimizer(optimizer, learning_rate), loss="mse")
+        build_where_possible(stage_model, codes, codes)
         losses = stage_model.fit(codes, codes, epochs=epochs, batch_size=batch_size,
                                  verbose=verbose).history["loss"]
         units = encoder.output_shape[-1]
@@ -302,5 +304,6 @@ def train_stacked_autoencoder(model, x, y, *, pretrain_epochs=10, epochs=10, bat
         loss="binary_crossentropy" if binary else "sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
+    build_where_possible(model, x, y, fit_kwargs.get("sample_weight"))
     history = model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=verbose, **fit_kwargs)
     return pretraining, history

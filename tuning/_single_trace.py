@@ -3,7 +3,7 @@ training step once instead of twice (`recipes.build_for_training`)."""
 
 import keras_tuner
 
-from keras_recipes.recipes.build_for_training import build_for_training, readable
+from keras_recipes.recipes.build_for_training import build_where_possible
 
 
 def build_before_fit(model, hypermodel, fit_args, fit_kwargs):
@@ -16,10 +16,6 @@ def build_before_fit(model, hypermodel, fit_args, fit_kwargs):
     """
     if type(hypermodel).fit is not keras_tuner.HyperModel.fit:
         return
-    if not getattr(model, "compiled", False) or model.optimizer is None:
-        return
     x = fit_args[0] if fit_args else fit_kwargs.get("x")
     y = fit_args[1] if len(fit_args) > 1 else fit_kwargs.get("y")
-    sample_weight = fit_kwargs.get("sample_weight")
-    if readable(x, y, sample_weight):
-        build_for_training(model, x, y, sample_weight)
+    build_where_possible(model, x, y, fit_kwargs.get("sample_weight"))

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from keras_recipes.recipes import _validation
+from keras_recipes.recipes.build_for_training import build_where_possible
 from keras_recipes.tuning import _model_parts
 
 # Without accuracy (regression losses), "memorized" means the loss fell to
@@ -99,6 +100,7 @@ def overfit_small_batch(model, x, y, n=32, epochs=200, target_accuracy=0.99, see
     rows = np.random.default_rng(seed).permutation(len(x))[:n]
     copy, classification = _compiled_copy(model)
     stopper = _StopWhenMemorized(target_accuracy, classification)
+    build_where_possible(copy, x[rows], y[rows])
     history = copy.fit(
         x[rows], y[rows], batch_size=len(rows), epochs=epochs, verbose=0,
         shuffle=False, callbacks=[stopper],
