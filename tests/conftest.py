@@ -9,6 +9,7 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 import keras  # noqa: E402
 import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
 from keras_recipes.tuning import _graph_release  # noqa: E402
 
@@ -62,3 +63,21 @@ def pytest_collection_modifyitems(config, items):
         return len(_LONGEST_FIRST)
 
     items.sort(key=rank)  # stable: the order within each group is kept
+
+
+class _TraceCounter(keras.layers.Dense):
+    """A Dense layer that counts the training-step traces it appears in."""
+
+    traces = 0
+
+    def call(self, inputs, training=None):
+        if training and not tf.executing_eagerly():
+            _TraceCounter.traces += 1
+        return super().call(inputs)
+
+
+@pytest.fixture
+def trace_counter():
+    """A Dense layer class whose `traces` counts training-step traces (reset here)."""
+    _TraceCounter.traces = 0
+    return _TraceCounter

@@ -8,21 +8,10 @@ import tensorflow as tf
 from keras_recipes.recipes import build_for_training
 
 
-class TraceCounter(keras.layers.Dense):
-    """A Dense layer that counts the training-step traces it appears in."""
-
-    traces = 0
-
-    def call(self, inputs, training=None):
-        if training and not tf.executing_eagerly():
-            TraceCounter.traces += 1
-        return super().call(inputs)
-
-
-def _model(with_input=True, name="x"):
+def _model(counter, with_input=True, name="x"):
     layers = [keras.Input((8,), name=name)] if with_input else []
     model = keras.Sequential(layers + [
-        TraceCounter(16, activation="relu"), keras.layers.Dense(3, activation="softmax"),
+        counter(16, activation="relu"), keras.layers.Dense(3, activation="softmax"),
     ])
     model.compile(keras.optimizers.Adam(1e-2), "sparse_categorical_crossentropy",
                   metrics=["accuracy"])
@@ -37,17 +26,18 @@ def data():
 
 
 def _fit(model, *fit_data, validation):
-    TraceCounter.traces = 0
+    counter = type(model.layers[0])
+    counter.traces = 0
     keras.utils.set_random_seed(3)
     history = model.fit(*fit_data, epochs=3, batch_size=16, verbose=0, shuffle=False,
                         validation_data=validation)
-    return TraceCounter.traces, history.history
+    return counter.traces, history.history
 
 
-def test_the_first_fit_traces_once_and_trains_the_same(data):
+def test_the_first_fit_traces_once_and_trains_the_same(data, trace_counter):
     x, y = data
     keras.utils.set_random_seed(0)
-    plain = _model()
+    plain = _model(trace_counter)
     built = keras.models.clone_model(plain)
     built.set_weights(plain.get_weights())
     built.compile(keras.optimizers.Adam(1e-2), "sparse_categorical_crossentropy",
@@ -70,9 +60,9 @@ def test_the_first_fit_traces_once_and_trains_the_same(data):
 
 
 @pytest.mark.parametrize("kind", ["dataset", "unbuilt model", "dict inputs", "sample weights"])
-def test_other_inputs_and_an_unbuilt_model_trace_once(data, kind):
+def test_other_inputs_and_an_unbuilt_model_trace_once(data, kind, trace_counter):
     x, y = data
-    model = _model(with_input=kind != "unbuilt model", name="features")
+    model = _model(trace_counter, with_input=kind != "unbuilt model", name="features")
     fit_data, build_data = (x, y), (x, y)
     if kind == "dataset":
         fit_data = build_data = (tf.data.Dataset.from_tensor_slices((x, y)).batch(16),)
@@ -87,9 +77,9 @@ def test_other_inputs_and_an_unbuilt_model_trace_once(data, kind):
     assert history["accuracy"][-1] > history["accuracy"][0]
 
 
-def test_a_built_model_is_left_as_it_is(data):
+def test_a_built_model_is_left_as_it_is(data, trace_counter):
     x, y = data
-    model = _model()
+    model = _model(trace_counter)
     _fit(model, x, y, validation=None)
     weights = [v.numpy().copy() for v in model.optimizer.variables]
     build_for_training(model, x, y)
@@ -98,14 +88,14 @@ def test_a_built_model_is_left_as_it_is(data):
     assert _fit(model, x, y, validation=None)[0] == 0  # the train function is kept
 
 
-def test_bad_arguments_are_refused(data):
+def test_bad_arguments_are_refused(data, trace_counter):
     x, y = data
     with pytest.raises(ValueError, match=r"`model` must be a Keras model.*Received: model='a'"):
         build_for_training("a", x, y)
     uncompiled = keras.Sequential([keras.Input((8,)), keras.layers.Dense(3)])
     with pytest.raises(ValueError, match=r"must be compiled.*\(not compiled\)"):
         build_for_training(uncompiled, x, y)
-    model = _model()
+    model = _model(trace_counter)
     dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(16)
     with pytest.raises(ValueError, match=r"`y` and `sample_weight` must be None.*Received: y=<ndarray shape=\(64,\)>"):
         build_for_training(model, dataset, y)

@@ -8,7 +8,6 @@ import keras
 import keras_tuner
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from keras_recipes.tuning import CoarseToFineSearch, mlp_hypermodel
 from keras_recipes.tuning import _rerun
@@ -315,46 +314,35 @@ def test_a_resumed_search_refuses_another_objective_round_one_or_ranges(tmp_path
     assert len(more.results_dataframe()) == 4
 
 
-class _TraceCounter(keras.layers.Dense):
-    """A Dense layer that counts the training-step traces it appears in."""
+def test_each_trial_and_rerun_traces_its_training_step_once(tmp_path, small_digits, trace_counter):
+    def counted_model(hp):
+        model = keras.Sequential([
+            keras.Input((64,)), trace_counter(16, activation="relu"),
+            keras.layers.Dense(10, activation="softmax"),
+        ])
+        rate = hp.Float("learning_rate", 1e-3, 1e-1, sampling="log")
+        model.compile(keras.optimizers.Adam(rate), "sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+        return model
 
-    traces = 0
+    class OwnFit(keras_tuner.HyperModel):
+        def build(self, hp):
+            return counted_model(hp)
 
-    def call(self, inputs, training=None):
-        if training and not tf.executing_eagerly():
-            _TraceCounter.traces += 1
-        return super().call(inputs)
+        def fit(self, hp, model, *args, **kwargs):
+            return model.fit(*args, **kwargs)
 
-
-def _counted_model(hp):
-    model = keras.Sequential([
-        keras.Input((64,)), _TraceCounter(16, activation="relu"), keras.layers.Dense(10, activation="softmax"),
-    ])
-    rate = hp.Float("learning_rate", 1e-3, 1e-1, sampling="log")
-    model.compile(keras.optimizers.Adam(rate), "sparse_categorical_crossentropy", metrics=["accuracy"])
-    return model
-
-
-class _OwnFit(keras_tuner.HyperModel):
-    def build(self, hp):
-        return _counted_model(hp)
-
-    def fit(self, hp, model, *args, **kwargs):
-        return model.fit(*args, **kwargs)
-
-
-def test_each_trial_and_rerun_traces_its_training_step_once(tmp_path, small_digits):
     x, y, x_val, y_val = small_digits
     traces = {}
-    for name, hypermodel in (("build function", _counted_model), ("own fit", _OwnFit())):
+    for name, hypermodel in (("build function", counted_model), ("own fit", OwnFit())):
         tuner = _search(tmp_path / name.replace(" ", "_"), hypermodel, coarse_trials=2, fine_trials=1,
                         fine_epochs=1)
-        _TraceCounter.traces = 0
+        trace_counter.traces = 0
         tuner.search(x, y, validation_data=(x_val, y_val), batch_size=32)
-        searched = _TraceCounter.traces
-        _TraceCounter.traces = 0
+        searched = trace_counter.traces
+        trace_counter.traces = 0
         reruns = tuner.rerun_best(x, y, validation_data=(x_val, y_val), batch_size=32, n=1, seeds=(0, 1))
-        traces[name] = (searched, _TraceCounter.traces)
+        traces[name] = (searched, trace_counter.traces)
         assert reruns["runs"].tolist() == [2]
     # The search's models are built before their fit: one trace per trial and
     # per rerun; a hypermodel with its own `fit` is left to Keras (two each).
