@@ -10,7 +10,6 @@ from collections.abc import Iterable
 import keras
 from keras import ops
 
-from keras_recipes.recipes.build_for_training import build_where_possible
 from keras_recipes.recipes._validation import (
     MAX_SEED,
     check_choice,
@@ -19,6 +18,7 @@ from keras_recipes.recipes._validation import (
     is_seed,
     short_repr,
 )
+from keras_recipes.recipes.build_for_training import build_where_possible
 
 # Probabilities below this are clipped before the log in the geometric mean.
 _LOG_FLOOR = 1e-7
