@@ -49,10 +49,11 @@ class TraceCounter(keras.layers.Dense):
         return super().call(inputs)
 
 
-def _mlp(hidden=(128, 64)):
-    model = keras.Sequential([keras.Input((64,)), TraceCounter(hidden[0], activation="relu")]
-                             + [keras.layers.Dense(units, activation="relu") for units in hidden[1:]]
-                             + [keras.layers.Dense(10, activation="softmax")])
+def _mlp():
+    model = keras.Sequential([
+        keras.Input((64,)), TraceCounter(128, activation="relu"),
+        keras.layers.Dense(64, activation="relu"), keras.layers.Dense(10, activation="softmax"),
+    ])
     model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy",
                   metrics=["accuracy"])
     return model
@@ -60,6 +61,7 @@ def _mlp(hidden=(128, 64)):
 
 def _fit(contender, data, epochs, examples):
     x, y, x_val, y_val = data
+    x, y = x[:examples], y[:examples]
     keras.utils.set_random_seed(0)
     model = _mlp()
     gc.collect()
@@ -67,7 +69,7 @@ def _fit(contender, data, epochs, examples):
     start = time.perf_counter()
     if contender == "built":
         build_for_training(model, x, y)
-    model.fit(x[:examples], y[:examples], batch_size=32, epochs=epochs, verbose=0, shuffle=False,
+    model.fit(x, y, batch_size=32, epochs=epochs, verbose=0, shuffle=False,
               validation_data=(x_val, y_val))
     return time.perf_counter() - start, TraceCounter.traces
 

@@ -80,9 +80,11 @@ def build_where_possible(model, x, y=None, sample_weight=None):
 def _readable(x, y, sample_weight):
     """Whether `build_for_training` takes this data (what `fit` takes beyond
     it, such as generators or a `keras.utils.PyDataset`, it does not)."""
-    if isinstance(x, tf.data.Dataset):
-        return y is None and sample_weight is None
-    return x is not None and all(_arrays(value) for value in (x, y, sample_weight))
+    try:
+        _data_batch(x, y, sample_weight)
+    except ValueError:
+        return False
+    return True
 
 
 def _data_batch(x, y, sample_weight):
