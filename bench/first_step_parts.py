@@ -66,7 +66,7 @@ def one_step_fits(task, repeats):
         for contender, (make, zeros) in CONTENDERS.items():
             _statistics.stacked_statistics = _zeros if zeros else _REAL
             try:
-                seconds, _ = monitor_overhead.time_fit(
+                seconds, _, _ = monitor_overhead.time_fit(
                     build, weights, x[:batch_size], y[:batch_size], batch_size, 2, make())
             finally:
                 _statistics.stacked_statistics = _REAL

@@ -16,12 +16,16 @@ weights every time, so every contender pays one trace):
   to get gradient norms, as the existing tools do.
 
 Models: an MLP on scikit-learn's digits and a small CNN on generated 32x32
-images. Prints, per model, the median over at least 5 repeats of the whole
-`fit` wall time (which includes tracing the step once) and of the
-steady-state epoch time (epochs after the first), each with its ratio to
-`none`, and, last, `overhead_default=<ratio>`: the larger of the two models'
-whole-`fit` ratios for `defaults`. Targets: defaults <= 1.03, gradient norms
-every step <= 1.05.
+images. Every timed fit starts from a collected heap (`gc.collect()` first:
+a full pass takes about 0.3 s on a 2-core machine, and would otherwise land
+at random in another contender's fit). Prints, per model, the median over at
+least 5 repeats of the whole `fit` wall time (which includes tracing the
+step once) and of the steady-state epoch time (epochs after the first), each
+with its ratio to `none`; beside the whole fit's, the median of the rounds'
+own ratios ("paired": each round's fits run back to back, so a slow spell
+of the machine hits both), and, last, `overhead_default=<ratio>`: the larger
+of the two models' whole-`fit` ratios (of the medians) for `defaults`.
+Targets: defaults <= 1.03, gradient norms every step <= 1.05.
 
 Then, per model, the cost of the compiled step alone: each contender's
 `train_function` (kept from a short fit, so it holds the monitors' ops) is
@@ -37,7 +41,8 @@ Python work after each batch.
 
 Then, per model, one-step fits (two epochs of one batch, median of the
 repeats): their extra time over `none` is what the monitors cost once per
-fit. And the host's share of a gradient record (with one step per batch,
+fit, as wall time and as the main thread's CPU time split into tracing, the
+rest of the first batch and the rest of the fit. And the host's share of a gradient record (with one step per batch,
 the host reads the weights the batch before a record and makes the record
 after it): microseconds for each.
 
@@ -50,6 +55,7 @@ Usage: python bench/monitor_overhead.py [--quick] [--repeats N] [--epochs N] [--
 """
 
 import argparse
+import gc
 import os
 import statistics
 import sys
@@ -167,16 +173,23 @@ class EpochTimer(keras.callbacks.Callback):
 
 
 def time_fit(build, weights, x, y, batch_size, epochs, callbacks):
-    """Returns (whole fit seconds, median seconds of the epochs after the first)."""
+    """Returns (whole fit seconds, median seconds of the epochs after the
+    first, the main thread's CPU seconds in the fit).
+
+    Each fit starts from a collected heap: a full gc pass takes about 0.3 s
+    on a 2-core machine, and without this the garbage of one contender's
+    fit is collected, at random, in another's."""
     keras.utils.set_random_seed(0)
     model = build()
     model.set_weights(weights)
     model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
     timer = EpochTimer()
-    start = time.perf_counter()
+    gc.collect()
+    start, cpu = time.perf_counter(), time.thread_time()
     model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0, shuffle=False,
               callbacks=[timer] + callbacks)
-    return time.perf_counter() - start, statistics.median(timer.times)
+    cpu = time.thread_time() - cpu
+    return time.perf_counter() - start, statistics.median(timer.times), cpu
 
 
 def run_task(task, epochs, repeats, log_dir):
@@ -188,12 +201,20 @@ def run_task(task, epochs, repeats, log_dir):
     for _ in range(repeats):
         # Interleaved, so load changes on the machine hit every contender.
         for contender, make in makers.items():
-            times[contender].append(time_fit(build, weights, x, y, batch_size, epochs, make()))
+            times[contender].append(time_fit(build, weights, x, y, batch_size, epochs, make())[:2])
     medians = {
         contender: tuple(statistics.median(column) for column in zip(*values))
         for contender, values in times.items()
     }
-    return name, medians
+    # Each round's fits ran minutes apart at most seconds: the ratio within a
+    # round cancels the machine's slow and fast spells that hit both.
+    paired = {
+        contender: statistics.median(
+            fit / reference[0] for (fit, _), reference in zip(values, times["none"])
+        )
+        for contender, values in times.items()
+    }
+    return name, medians, paired
 
 
 class _KeepTrainFunction(keras.callbacks.Callback):
@@ -231,10 +252,60 @@ def step_costs(task, blocks, calls=100):
     return name, medians, fastest
 
 
+class _FirstBatchClock(keras.callbacks.Callback):
+    """The main thread's CPU seconds in the fit's first batch."""
+
+    def on_train_begin(self, logs=None):
+        self.seconds = None
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._start = time.thread_time()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.seconds is None:
+            self.seconds = time.thread_time() - self._start
+
+
+class _TraceClock:
+    """The main thread's CPU seconds spent tracing `tf.function`s, inner
+    functions (`Case` branches) counted once, in their outer trace. Wraps
+    TF's private tracing entry point: a measurement, not an API."""
+
+    def __init__(self):
+        from tensorflow.python.eager.polymorphic_function import tracing_compilation
+
+        self._module, self._depth, self.seconds = tracing_compilation, 0, 0.0
+
+    def __enter__(self):
+        original = self._original = self._module.trace_function
+
+        def timed(*args, **kwargs):
+            self._depth += 1
+            start = time.thread_time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self._depth -= 1
+                if not self._depth:
+                    self.seconds += time.thread_time() - start
+
+        self._module.trace_function = timed
+        return self
+
+    def __exit__(self, *exc):
+        self._module.trace_function = self._original
+
+
 def first_step_costs(task, repeats):
-    """Median whole-`fit` seconds of a one-step fit per contender: what is
-    paid once per fit (tracing the step, graph optimization, the first run,
-    the callbacks' set-up), besides the step itself."""
+    """Medians over the repeats of a one-step fit per contender (two epochs
+    of one batch): what is paid once per fit (tracing the step, graph
+    optimization, the first run, the callbacks' set-up), besides the step
+    itself. Returns `{contender: {part: seconds}}`: the wall time, and the
+    main thread's CPU time (where tracing, graph optimization and the
+    callbacks run; far steadier than the wall time on a shared machine)
+    split into tracing, the rest of the first batch (optimizing and
+    instantiating the traced graph, the first run) and the rest of the
+    fit (Keras's set-up and loop, the callbacks)."""
     name, build, x, y, batch_size = task
     weights = build().get_weights()
     makers = {c: m for c, m in contenders(x, y, batch_size, None).items()
@@ -243,10 +314,20 @@ def first_step_costs(task, repeats):
     times = {contender: [] for contender in makers}
     for round_ in range(repeats + 1):
         for contender, make in makers.items():
-            seconds, _ = time_fit(build, weights, x[:batch_size], y[:batch_size], batch_size, 2, make())
+            first_batch = _FirstBatchClock()
+            with _TraceClock() as trace:
+                seconds, _, cpu = time_fit(build, weights, x[:batch_size], y[:batch_size],
+                                           batch_size, 2, [first_batch] + make())
             if round_:  # the first round warms TF up
-                times[contender].append(seconds)
-    return name, {contender: statistics.median(values) for contender, values in times.items()}
+                times[contender].append({
+                    "wall": seconds, "cpu": cpu, "trace": trace.seconds,
+                    "first_run": first_batch.seconds - trace.seconds,
+                    "rest": cpu - first_batch.seconds,
+                })
+    return name, {
+        contender: {part: statistics.median(r[part] for r in rows) for part in rows[0]}
+        for contender, rows in times.items()
+    }
 
 
 class _HostRecordTimer(keras.callbacks.Callback):
@@ -296,16 +377,19 @@ def main(argv=None):
         parser.error(f"--epochs must be at least 2 (the epoch column times the epochs after the first). Received: {epochs}")
     with tempfile.TemporaryDirectory() as log_dir:
         results = [run_task(task, epochs, repeats, log_dir) for task in (mlp_task(), cnn_task())]
-    print(f"median of {repeats} repeats, {epochs} epochs per fit; ratio to 'none'")
-    header = "".join(f"{name + ' fit':>22}{name + ' epoch':>24}" for name, _ in results)
+    print(f"median of {repeats} repeats, {epochs} epochs per fit; ratio to 'none' "
+          "(of the medians; 'paired': the median of each round's ratio)")
+    header = "".join(f"{name + ' fit':>22}{'paired':>9}{name + ' epoch':>24}" for name, _, _ in results)
     print(f"{'contender':<26}{header}")
     worst_default = 0.0
     for contender in results[0][1]:
         cells = []
-        for _, medians in results:
+        for _, medians, paired in results:
             for column, width in ((0, 22), (1, 24)):
                 ratio = medians[contender][column] / medians["none"][column]
                 cells.append(f"{medians[contender][column]:7.3f}s x{ratio:6.3f}".rjust(width))
+                if column == 0:
+                    cells.append(f"x{paired[contender]:6.3f}".rjust(9))
             if contender == "defaults":
                 worst_default = max(worst_default, medians[contender][0] / medians["none"][0])
         print(f"{contender:<26}" + "".join(cells))
@@ -319,12 +403,18 @@ def main(argv=None):
         # The fastest block is the least disturbed by other work on the machine.
         cells = "".join(f"  {c} {us:7.1f} us x{us / fastest['none']:.3f}" for c, us in fastest.items())
         print(f"{'  fastest':<12}{cells}")
-    print(f"\none-step fits (2 epochs of one batch: the cost paid once per fit), median of {repeats}")
+    print(f"\none-step fits (2 epochs of one batch: the cost paid once per fit), median of {repeats}; "
+          "wall time, then the main thread's CPU time split into tracing, the rest of the first "
+          "batch (graph optimization, instantiation, the run) and the rest of the fit; "
+          "extra ms over 'none' in brackets")
     for task in (mlp_task(), cnn_task()):
-        name, seconds = first_step_costs(task, repeats)
-        cells = "".join(f"  {c} {1e3 * t:6.1f} ms (+{1e3 * (t - seconds['none']):5.1f})"
-                        for c, t in seconds.items())
-        print(f"{name:<12}{cells}")
+        name, parts = first_step_costs(task, repeats)
+        for contender, values in parts.items():
+            cells = "".join(
+                f"  {part} {1e3 * t:6.1f} (+{1e3 * (t - parts['none'][part]):5.1f})"
+                for part, t in values.items()
+            )
+            print(f"{name:<12}{contender:<27}{cells}")
     print("\nhost work per gradient record (GradientMonitor, one step per batch), median of 180")
     for task in (mlp_task(), cnn_task()):
         name, kernels, times = host_record_costs(task)
@@ -332,7 +422,7 @@ def main(argv=None):
               f"reading the weights the batch before {times['read']:6.1f} us")
     print("\nsplit of each fit's overhead: per step (compiled step's extra us x steps) and "
           "the rest (once per fit: tracing, variables; and the callbacks' per-batch Python)")
-    for name, medians in results:
+    for name, medians, _ in results:
         count, costs = steps[name]
         for contender, us in costs.items():
             if contender == "none":
