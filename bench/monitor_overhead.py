@@ -23,8 +23,10 @@ least 5 repeats of the whole `fit` wall time (which includes tracing the
 step once) and of the steady-state epoch time (epochs after the first), each
 with its ratio to `none`; beside the whole fit's, the median of the rounds'
 own ratios ("paired": each round's fits run back to back, so a slow spell
-of the machine hits both), and, last, `overhead_default=<ratio>`: the larger
-of the two models' whole-`fit` ratios (of the medians) for `defaults`.
+of the machine hits both) and their quartiles, and the fastest fit's ratio
+to the fastest `none` (the least disturbed of each); last,
+`overhead_default=<ratio>`: the larger of the two models' whole-`fit`
+ratios (of the medians) for `defaults`.
 Targets: defaults <= 1.03, gradient norms every step <= 1.05.
 
 Then, per model, the cost of the compiled step alone: each contender's
@@ -51,7 +53,13 @@ With `--in-step`, two more contenders, `defaults_in_step` and
 the monitors did before the host made them between batches: a side-by-side
 comparison of the two designs.
 
+`--models mlp` (or `cnn`), `--contenders NAME...` (`none` always runs) and
+`--fits-only` (the whole-fit table alone) make a focused run affordable
+with many repeats: on a shared 2-core machine whose speed changes in spells
+of seconds, 5 repeats cannot resolve a few percent.
+
 Usage: python bench/monitor_overhead.py [--quick] [--repeats N] [--epochs N] [--in-step]
+       [--models mlp cnn] [--contenders NAME ...] [--fits-only]
 """
 
 import argparse
@@ -143,6 +151,13 @@ class _InStep(keras.callbacks.Callback):
 
 
 IN_STEP = False  # set by --in-step
+ONLY = None  # the contenders named by --contenders ('none' always runs)
+FITS_ONLY = False  # set by --fits-only
+
+
+def tasks(models):
+    """The tasks of the models named (`mlp`, `cnn`), in that order."""
+    return [make() for key, make in (("mlp", mlp_task), ("cnn", cnn_task)) if key in models]
 
 
 def contenders(x, y, batch_size, log_dir):
@@ -157,6 +172,8 @@ def contenders(x, y, batch_size, log_dir):
     if IN_STEP:
         makers["defaults_in_step"] = lambda: [_InStep(), ActivationStats(), GradientMonitor()]
         makers["gradient_norms_in_step"] = lambda: [_InStep(), GradientMonitor()]
+    if ONLY is not None:
+        makers = {c: m for c, m in makers.items() if c == "none" or c in ONLY}
     return makers
 
 
@@ -209,11 +226,15 @@ def run_task(task, epochs, repeats, log_dir):
     # Each round's fits ran minutes apart at most seconds: the ratio within a
     # round cancels the machine's slow and fast spells that hit both.
     paired = {
-        contender: statistics.median(
-            fit / reference[0] for (fit, _), reference in zip(values, times["none"])
+        contender: statistics.quantiles(
+            [fit / reference[0] for (fit, _), reference in zip(values, times["none"])],
+            n=4, method="inclusive",
         )
         for contender, values in times.items()
     }
+    # The least disturbed fit of each (as the fastest block below).
+    fastest = {contender: min(fit for fit, _ in values) for contender, values in times.items()}
+    paired["fastest"] = {c: fit / fastest["none"] for c, fit in fastest.items()}
     return name, medians, paired
 
 
@@ -368,15 +389,28 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=None, help="epochs per fit (>= 2; default 10, 3 with --quick)")
     parser.add_argument("--in-step", action="store_true",
                         help="also time the monitors with their gradient records made inside the step")
+    parser.add_argument("--models", nargs="+", choices=("mlp", "cnn"), default=("mlp", "cnn"),
+                        help="the models to run (default: both)")
+    parser.add_argument("--contenders", nargs="+", default=None,
+                        help="run only these contenders besides 'none' (default: all)")
+    parser.add_argument("--fits-only", action="store_true",
+                        help="time the whole fits only (skip the step, one-step fit and host sections)")
     args = parser.parse_args(argv)
-    global IN_STEP
-    IN_STEP = args.in_step
+    global IN_STEP, ONLY, FITS_ONLY
+    IN_STEP, FITS_ONLY = args.in_step, args.fits_only
+    if args.contenders is not None:
+        known = set(contenders(None, None, 1, None))
+        unknown = sorted(set(args.contenders) - known)
+        if unknown:
+            parser.error(f"unknown contenders: {unknown}. Expected some of {sorted(known)}. "
+                         f"Received: --contenders {' '.join(args.contenders)}")
+        ONLY = set(args.contenders)
     repeats = max(args.repeats, 5)
     epochs = args.epochs or (3 if args.quick else 10)
     if epochs < 2:
         parser.error(f"--epochs must be at least 2 (the epoch column times the epochs after the first). Received: {epochs}")
     with tempfile.TemporaryDirectory() as log_dir:
-        results = [run_task(task, epochs, repeats, log_dir) for task in (mlp_task(), cnn_task())]
+        results = [run_task(task, epochs, repeats, log_dir) for task in tasks(args.models)]
     print(f"median of {repeats} repeats, {epochs} epochs per fit; ratio to 'none' "
           "(of the medians; 'paired': the median of each round's ratio)")
     header = "".join(f"{name + ' fit':>22}{'paired':>9}{name + ' epoch':>24}" for name, _, _ in results)
@@ -389,13 +423,24 @@ def main(argv=None):
                 ratio = medians[contender][column] / medians["none"][column]
                 cells.append(f"{medians[contender][column]:7.3f}s x{ratio:6.3f}".rjust(width))
                 if column == 0:
-                    cells.append(f"x{paired[contender]:6.3f}".rjust(9))
+                    cells.append(f"x{paired[contender][1]:6.3f}".rjust(9))
             if contender == "defaults":
                 worst_default = max(worst_default, medians[contender][0] / medians["none"][0])
         print(f"{contender:<26}" + "".join(cells))
+    print("\nwhole fit: the rounds' own ratios, quartiles 25% / median / 75%; "
+          "then the fastest fit's ratio to the fastest 'none'")
+    for contender in results[0][1]:
+        cells = "".join(f"  {name} " + " / ".join(f"x{q:.3f}" for q in paired[contender])
+                        + f"  fastest x{paired['fastest'][contender]:.3f}"
+                        for name, _, paired in results)
+        print(f"{contender:<26}{cells}")
+    if FITS_ONLY:
+        if "defaults" in results[0][1]:
+            print(f"overhead_default={worst_default:.3f}")
+        return 0
     print(f"\ncompiled step alone, median of {4 * repeats} blocks of 100 calls; ratio to 'none'")
     steps = {}
-    for task in (mlp_task(), cnn_task()):
+    for task in tasks(args.models):
         name, costs, fastest = step_costs(task, blocks=4 * repeats)
         steps[name] = (epochs * -(-len(task[2]) // task[4]), costs)
         cells = "".join(f"  {c} {us:7.1f} us x{us / costs['none']:.3f}" for c, us in costs.items())
@@ -407,7 +452,7 @@ def main(argv=None):
           "wall time, then the main thread's CPU time split into tracing, the rest of the first "
           "batch (graph optimization, instantiation, the run) and the rest of the fit; "
           "extra ms over 'none' in brackets")
-    for task in (mlp_task(), cnn_task()):
+    for task in tasks(args.models):
         name, parts = first_step_costs(task, repeats)
         for contender, values in parts.items():
             cells = "".join(
@@ -416,7 +461,7 @@ def main(argv=None):
             )
             print(f"{name:<12}{contender:<27}{cells}")
     print("\nhost work per gradient record (GradientMonitor, one step per batch), median of 180")
-    for task in (mlp_task(), cnn_task()):
+    for task in tasks(args.models):
         name, kernels, times = host_record_costs(task)
         print(f"{name:<12}  {kernels} kernels: record {times['record']:6.1f} us, "
               f"reading the weights the batch before {times['read']:6.1f} us")
