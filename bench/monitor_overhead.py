@@ -44,9 +44,9 @@ Python work after each batch.
 Then, per model, one-step fits (two epochs of one batch, median of the
 repeats): their extra time over `none` is what the monitors cost once per
 fit, as wall time and as the main thread's CPU time split into tracing, the
-rest of the first batch and the rest of the fit. And the host's share of a gradient record (with one step per batch,
-the host reads the weights the batch before a record and makes the record
-after it): microseconds for each.
+rest of the first batch and the rest of the fit. And the host's share of a
+gradient record (with one step per batch, the host reads the weights the
+batch before a record and makes the record after it): microseconds for each.
 
 With `--in-step`, two more contenders, `defaults_in_step` and
 `gradient_norms_in_step`, make their gradient records inside the step, as
@@ -223,7 +223,7 @@ def run_task(task, epochs, repeats, log_dir):
         contender: tuple(statistics.median(column) for column in zip(*values))
         for contender, values in times.items()
     }
-    # Each round's fits ran minutes apart at most seconds: the ratio within a
+    # A round's fits run back to back, seconds apart: the ratio within a
     # round cancels the machine's slow and fast spells that hit both.
     paired = {
         contender: statistics.quantiles(
@@ -234,8 +234,8 @@ def run_task(task, epochs, repeats, log_dir):
     }
     # The least disturbed fit of each (as the fastest block below).
     fastest = {contender: min(fit for fit, _ in values) for contender, values in times.items()}
-    paired["fastest"] = {c: fit / fastest["none"] for c, fit in fastest.items()}
-    return name, medians, paired
+    fastest = {contender: fit / fastest["none"] for contender, fit in fastest.items()}
+    return name, medians, paired, fastest
 
 
 class _KeepTrainFunction(keras.callbacks.Callback):
@@ -413,12 +413,12 @@ def main(argv=None):
         results = [run_task(task, epochs, repeats, log_dir) for task in tasks(args.models)]
     print(f"median of {repeats} repeats, {epochs} epochs per fit; ratio to 'none' "
           "(of the medians; 'paired': the median of each round's ratio)")
-    header = "".join(f"{name + ' fit':>22}{'paired':>9}{name + ' epoch':>24}" for name, _, _ in results)
+    header = "".join(f"{name + ' fit':>22}{'paired':>9}{name + ' epoch':>24}" for name, *_ in results)
     print(f"{'contender':<26}{header}")
     worst_default = 0.0
     for contender in results[0][1]:
         cells = []
-        for _, medians, paired in results:
+        for _, medians, paired, _ in results:
             for column, width in ((0, 22), (1, 24)):
                 ratio = medians[contender][column] / medians["none"][column]
                 cells.append(f"{medians[contender][column]:7.3f}s x{ratio:6.3f}".rjust(width))
@@ -431,8 +431,8 @@ def main(argv=None):
           "then the fastest fit's ratio to the fastest 'none'")
     for contender in results[0][1]:
         cells = "".join(f"  {name} " + " / ".join(f"x{q:.3f}" for q in paired[contender])
-                        + f"  fastest x{paired['fastest'][contender]:.3f}"
-                        for name, _, paired in results)
+                        + f"  fastest x{fastest[contender]:.3f}"
+                        for name, _, paired, fastest in results)
         print(f"{contender:<26}{cells}")
     if FITS_ONLY:
         if "defaults" in results[0][1]:
@@ -467,7 +467,7 @@ def main(argv=None):
               f"reading the weights the batch before {times['read']:6.1f} us")
     print("\nsplit of each fit's overhead: per step (compiled step's extra us x steps) and "
           "the rest (once per fit: tracing, variables; and the callbacks' per-batch Python)")
-    for name, medians, _ in results:
+    for name, medians, *_ in results:
         count, costs = steps[name]
         for contender, us in costs.items():
             if contender == "none":
